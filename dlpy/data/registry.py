@@ -275,7 +275,11 @@ def extract(name: str) -> Path:
         else:
             with tarfile.open(archive) as t:
                 t.extractall(tmp, filter="data")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():  # another process finished the same extraction first: fine
+                raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
