@@ -1,0 +1,59 @@
+"""How notebooks are stored: clean, set up by dlpy, listed in the README, in chapter order."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlpy import notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = notebooks.chapters(ROOT / "notebooks")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_stored_clean_and_starts_with_setup(path):
+    assert notebooks.hygiene_problems(path) == []
+
+
+def test_readme_chapter_list_matches_the_notebooks():
+    readme = (ROOT / "README.md").read_text()
+    listed = re.findall(r"`(\d{2}_[a-z0-9_]+\.ipynb)`", readme)
+    assert listed == [p.name for p in NOTEBOOKS]
+
+
+def test_chapters_are_numbered_in_order_without_gaps():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_hygiene_catches_stored_outputs_and_a_missing_setup(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 01 · Test"),
+                      nbformat.v4.new_code_cell("import dlpy\nprint(1)", execution_count=3,
+                                                outputs=[nbformat.v4.new_output("stream", text="1\n")])]
+    path = tmp_path / "01_test.ipynb"
+    nbformat.write(notebook, path)
+    problems = notebooks.hygiene_problems(path)
+    assert any("dlpy.setup" in p for p in problems)
+    assert any("keeps outputs" in p for p in problems)
+
+
+def test_strip_keeps_only_checked_outputs():
+    notebook = nbformat.v4.new_notebook()
+    output = nbformat.v4.new_output("stream", text="(2, 3)\n")
+    notebook.cells = [nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x.shape)", execution_count=2,
+                                                outputs=[output]),
+                      nbformat.v4.new_code_cell("print(loss)", execution_count=3, outputs=[output])]
+    notebooks.strip(notebook)
+    assert notebook.cells[0].outputs and notebook.cells[0].execution_count == 2
+    assert notebook.cells[1].outputs == [] and notebook.cells[1].execution_count is None
+
+
+def test_selecting_an_unknown_chapter_lists_the_chapters(tmp_path):
+    for name in ("01_imdb.ipynb", "02_reuters.ipynb"):
+        nbformat.write(nbformat.v4.new_notebook(), tmp_path / name)
+    assert notebooks.select(["2", "imdb"], tmp_path) == [tmp_path / "02_reuters.ipynb", tmp_path / "01_imdb.ipynb"]
+    with pytest.raises(ValueError, match="no chapter '99'; chapters are: 01_imdb, 02_reuters"):
+        notebooks.select(["99"], tmp_path)

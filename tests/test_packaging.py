@@ -1,0 +1,32 @@
+"""pyproject.toml is the single dependency list; environment.yml only brings Python and pip."""
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_environment_yml_installs_the_project_and_nothing_else():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+    pip = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict)]
+    assert sorted(c.split("=")[0] for c in conda) == ["pip", "python"]
+    assert pip == [["-e .[dev]"]]
+
+
+def test_environment_python_satisfies_requires_python():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    major, minor = (int(x) for x in python.split("=")[1].split(".")[:2])
+    required = pyproject["project"]["requires-python"].removeprefix(">=")
+    assert (major, minor) >= tuple(int(x) for x in required.split("."))
+
+
+def test_dev_extra_has_the_test_tools():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    dev = " ".join(pyproject["project"]["optional-dependencies"]["dev"])
+    for tool in ("pytest", "nbval", "pytest-xdist", "ruff"):
+        assert tool in dev

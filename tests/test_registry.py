@@ -1,0 +1,104 @@
+import dataclasses
+import hashlib
+import tarfile
+import time
+
+import pytest
+
+from dlpy.data import registry
+from dlpy.data.registry import CorruptDataError, DataNotAvailableError
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    home = tmp_path / "keras_home"
+    home.mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+def _register(monkeypatch, **changes):
+    entry = dataclasses.replace(registry.REGISTRY["boston_housing"], name="test_file", **changes)
+    monkeypatch.setitem(registry.REGISTRY, "test_file", entry)
+    return entry
+
+
+def test_missing_file_without_network_names_file_url_hash_and_folder(empty_cache, monkeypatch):
+    entry = _register(monkeypatch, origin="http://127.0.0.1:9/boston_housing.npz")  # nothing listens there
+    start = time.time()
+    with pytest.raises(DataNotAvailableError) as error:
+        registry.fetch("test_file")
+    message = str(error.value)
+    assert time.time() - start < 30
+    for expected in ("boston_housing.npz", entry.origin, entry.file_hash, str(empty_cache / "datasets")):
+        assert expected in message
+    assert not list((empty_cache / "datasets").iterdir()), "a failed download must leave nothing behind"
+
+
+def test_download_is_hash_checked_and_lands_atomically(empty_cache, tmp_path, monkeypatch):
+    source = tmp_path / "served.bin"
+    source.write_bytes(b"course data" * 100)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    entry = _register(monkeypatch, fname="served.bin", origin=source.as_uri(), file_hash=digest)
+    path = registry.fetch("test_file")
+    assert path == entry.path and path.read_bytes() == source.read_bytes()
+    assert [p.name for p in path.parent.iterdir()] == ["served.bin"]  # no temporary folder left
+
+
+def test_download_with_the_wrong_hash_leaves_no_file(empty_cache, tmp_path, monkeypatch):
+    source = tmp_path / "served.bin"
+    source.write_bytes(b"not the published bytes")
+    entry = _register(monkeypatch, fname="served.bin", origin=source.as_uri(), file_hash="0" * 64)
+    with pytest.raises(DataNotAvailableError):
+        registry.fetch("test_file")
+    assert not entry.path.exists()
+    assert not list(entry.path.parent.iterdir())
+
+
+def test_corrupt_cached_file_is_a_hash_error_not_a_crash(empty_cache):
+    entry = registry.REGISTRY["boston_housing"]
+    entry.path.parent.mkdir(parents=True)
+    entry.path.write_bytes(b"truncated")
+    assert registry.status(entry) == "corrupt"
+    with pytest.raises(CorruptDataError, match="does not match its published hash"):
+        registry.fetch("boston_housing")
+
+
+def test_file_without_public_url_says_so(empty_cache):
+    with pytest.raises(DataNotAvailableError, match="no public download URL"):
+        registry.fetch("cats_and_dogs_small")
+
+
+def test_unknown_name_lists_registered_files():
+    with pytest.raises(KeyError, match="mnist"):
+        registry.get_entry("mnist2")
+
+
+def test_archive_is_extracted_once_into_keras_convention(empty_cache, tmp_path, monkeypatch):
+    folder = tmp_path / "pack" / "things"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("hello")
+    archive = tmp_path / "things.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="things")
+    _register(monkeypatch, fname="things.tar.gz", origin=archive.as_uri(), file_hash=None, archive=True)
+    target = registry.extract("test_file")
+    assert target.name == "things_extracted" and (target / "things" / "a.txt").read_text() == "hello"
+    assert registry.extract("test_file") == target
+
+
+def test_link_cache_links_an_offline_copy(empty_cache, tmp_path):
+    offline = tmp_path / "offline"
+    (offline / "datasets").mkdir(parents=True)
+    (offline / "datasets" / "nietzsche.txt").write_text("preface")
+    made = registry.link_cache(offline)
+    assert made == [registry.REGISTRY["nietzsche"].path]
+    assert registry.REGISTRY["nietzsche"].path.read_text() == "preface"
+
+
+def test_every_registered_file_has_provenance():
+    for entry in registry.REGISTRY.values():
+        assert entry.description and entry.license, entry.name
+        assert entry.origin or entry.note, f"{entry.name}: say where it comes from"
+        if entry.file_hash:
+            assert len(entry.file_hash) in (32, 64), entry.name
