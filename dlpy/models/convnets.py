@@ -1,0 +1,102 @@
+"""The course's convnets: chapter 05's MNIST convnet and its dense baseline, chapter 06's cats vs dogs
+convnet trained from scratch (with optional augmentation and dropout), and chapter 07's pieces for a
+pretrained backbone (feature extraction, a frozen base inside a model, fine-tuning its top layers).
+
+Builders return compiled models (the book's optimizer and loss), ready for ``fit``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from dlpy.settings import DEFAULT_SEED
+
+BOOK_FILTERS = (32, 64, 128, 256, 256)
+
+
+def mnist_dense(input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
+    """The densely connected baseline of chapter 05 (chapter 02's network: Dense(512) -> softmax) on
+    raw 0-255 digit images (a Rescaling layer inside). Taught in chapter 05."""
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="mnist_dense")
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def mnist_convnet(input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
+    """The book's first convnet: Conv2D(32) -> MaxPooling -> Conv2D(64) -> MaxPooling -> Conv2D(128)
+    -> Flatten -> softmax, on raw 0-255 images (Rescaling inside). Taught in chapter 05."""
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(128, 3, activation="relu")(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="mnist_convnet")
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def data_augmentation(flip: str = "horizontal", rotation: float = 0.1, zoom: float = 0.2,
+                      seed: int | None = DEFAULT_SEED) -> keras.Sequential:
+    """The book's augmentation stage: random horizontal flip, rotation (fraction of a full turn) and
+    zoom. Active only in training; the identity at inference. Taught in chapter 06."""
+    return keras.Sequential(
+        [
+            layers.RandomFlip(flip, seed=seed),
+            layers.RandomRotation(rotation, seed=seed),
+            layers.RandomZoom(zoom, seed=seed),
+        ],
+        name="data_augmentation",
+    )
+
+
+def _conv_output_size(size: int, blocks: int) -> int:
+    for block in range(blocks):
+        size -= 2  # 3x3 "valid" convolution
+        if block < blocks - 1:
+            size //= 2  # 2x2 max pooling between blocks
+    return size
+
+
+def small_convnet(input_shape=(180, 180, 3), augmentation: bool = False, dropout: float = 0.0,
+                  filters=BOOK_FILTERS, learning_rate: float = 1e-3) -> keras.Model:
+    """The book's cats vs dogs convnet trained from scratch: [augmentation] -> Rescaling(1/255) ->
+    Conv2D(32..256, 3x3) blocks with 2x2 max pooling between them -> Flatten -> [Dropout] ->
+    Dense(1, sigmoid); compiled with RMSprop and binary cross-entropy.
+
+    Inputs are RGB images in [0, 255]. ``filters`` gives one 3x3 convolution per entry (default the
+    book's 32, 64, 128, 256, 256). Taught in chapter 06; its layers are visualized in chapter 08.
+    """
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels), got {input_shape!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    smallest = _conv_output_size(min(input_shape[:2]), len(filters))
+    if smallest < 1:
+        raise ValueError(f"Images of {input_shape[:2]} are too small for {len(filters)} conv blocks "
+                         "(the last feature map would be empty): use larger images or fewer filters.")
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = data_augmentation()(inputs) if augmentation else inputs
+    x = layers.Rescaling(1.0 / 255, name="rescaling")(x)
+    for i, count in enumerate(filters):
+        x = layers.Conv2D(count, 3, activation="relu", name=f"conv2d_{i + 1}")(x)
+        if i < len(filters) - 1:
+            x = layers.MaxPooling2D(2, name=f"max_pooling2d_{i + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="prediction")(x)
+    name = "convnet_from_scratch" + ("_augmented" if augmentation else "")
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
