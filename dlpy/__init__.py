@@ -17,8 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 
 __version__ = "0.1.0"
 
-from dlpy.settings import PROFILES, Settings, current_settings, seed_everything, setup  # noqa: E402
 from dlpy.results import record  # noqa: E402
+from dlpy.settings import PROFILES, Settings, current_settings, seed_everything, setup  # noqa: E402
 
 _SUBMODULES = {
     "data", "plots", "training", "layers", "models", "viz",

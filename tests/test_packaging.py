@@ -1,8 +1,8 @@
 """pyproject.toml is the single dependency list; environment.yml only brings Python and pip."""
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]

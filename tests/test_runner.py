@@ -30,7 +30,8 @@ def test_a_notebook_runs_headless_under_the_profile_and_records_results(executed
     folder, result = executed
     assert result.ok, result.error
     rows = json.loads((folder / "build" / "results.json").read_text())
-    assert [(r["chapter"], r["metric"], r["value"], r["profile"]) for r in rows] == [("98_runner", "size", 1.0, "smoke")]
+    recorded = [(r["chapter"], r["metric"], r["value"], r["profile"]) for r in rows]
+    assert recorded == [("98_runner", "size", 1.0, "smoke")]
     outputs = nbformat.read(result.executed, as_version=4).cells[2].outputs
     assert outputs[0]["text"] == "size 1\n"
     assert result.executed.with_suffix(".html").exists()

@@ -3,6 +3,7 @@ Keras's own loaders and cache. Loaders are imported on first use."""
 
 import importlib
 
+from dlpy.data.images import load_image, load_mnist, photo_path
 from dlpy.data.registry import (
     REGISTRY,
     CorruptDataError,
@@ -14,7 +15,6 @@ from dlpy.data.registry import (
     link_cache,
     status,
 )
-from dlpy.data.images import load_image, load_mnist, photo_path
 
 __all__ = [
     "REGISTRY", "CorruptDataError", "DataFile", "DataNotAvailableError", "extract", "fetch", "keras_home",

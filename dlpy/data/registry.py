@@ -206,7 +206,6 @@ def status(entry: DataFile) -> str:
 
 
 def missing_message(entry: DataFile, reason: str = "") -> str:
-    where = entry.path.parent
     lines = [f"Data file {entry.fname!r} ({entry.description}) is not available{': ' + reason if reason else '.'}"]
     if entry.origin:
         lines.append(f"  download it from: {entry.origin}")

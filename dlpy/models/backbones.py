@@ -8,8 +8,8 @@ and ``decode_predictions``. Chapters 07-14 swap backbones by changing one name. 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 import numpy as np
