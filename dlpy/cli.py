@@ -29,6 +29,8 @@ def _cmd_run(args) -> int:
         print(f"[{number}/{len(selected)}] {path.stem:<40}", end="", flush=True)
         result = runner.execute(path, profile, build, timeout=args.timeout, html=not args.no_html)
         print(f"{'ok' if result.ok else 'FAILED':<7}{result.seconds:7.1f} s", flush=True)
+        for warning in result.warnings:
+            print(f"  printed a warning: {warning}")
         if not result.ok:
             failures.append(result)
             print(f"  {path} failed at {result.error}", file=sys.stderr)

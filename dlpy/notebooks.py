@@ -69,6 +69,19 @@ def strip(notebook) -> None:
                                        "name": "python3"}
 
 
+WARNING_LINE = re.compile(r"^.*\b\w*Warning: .*$", re.MULTILINE)
+
+
+def printed_warnings(notebook) -> list[str]:
+    """Warning lines (``UserWarning: ...``, ``DeprecationWarning``...) an executed notebook printed."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found += [f"cell {index}: {line.strip()}" for line in WARNING_LINE.findall(output.get("text", ""))]
+    return found
+
+
 def first_code_cell(notebook):
     return next((c for c in notebook.cells if c.cell_type == "code"), None)
 
@@ -88,6 +101,8 @@ def hygiene_problems(path: Path) -> list[str]:
     if not notebook.cells or notebook.cells[0].cell_type != "markdown" or not notebook.cells[0].source.startswith("# "):
         problems.append(f"{path.name}: must open with a markdown title ('# ...')")
     for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and re.search(r"\btf\.keras\b|from tensorflow import keras", cell.source):
+            problems.append(f"{path.name}: cell {index} uses tf.keras; the course uses Keras 3 (`import keras`)")
         if cell.cell_type != "code" or is_checked(cell):
             continue
         if cell.outputs or cell.execution_count is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -15,6 +15,7 @@ class RunResult:
     seconds: float
     executed: Path | None = None
     error: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def _kernel_env(profile: str, build: Path) -> dict:
@@ -58,7 +59,9 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
 
         body, _ = HTMLExporter().from_notebook_node(notebook)
         executed.with_suffix(".html").write_text(body)
-    return RunResult(path, not error, seconds, executed, error)
+    from dlpy.notebooks import printed_warnings
+
+    return RunResult(path, not error, seconds, executed, error, printed_warnings(notebook))
 
 
 def _describe_failure(notebook, failure) -> str:

@@ -32,12 +32,14 @@ def test_hygiene_catches_stored_outputs_and_a_missing_setup(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# 01 · Test"),
                       nbformat.v4.new_code_cell("import dlpy\nprint(1)", execution_count=3,
-                                                outputs=[nbformat.v4.new_output("stream", text="1\n")])]
+                                                outputs=[nbformat.v4.new_output("stream", text="1\n")]),
+                      nbformat.v4.new_code_cell("model = tf.keras.Sequential()")]
     path = tmp_path / "01_test.ipynb"
     nbformat.write(notebook, path)
     problems = notebooks.hygiene_problems(path)
     assert any("dlpy.setup" in p for p in problems)
     assert any("keeps outputs" in p for p in problems)
+    assert any("tf.keras" in p for p in problems)
 
 
 def test_strip_keeps_only_checked_outputs():

@@ -22,7 +22,8 @@ def executed(tmp_path_factory):
     path = _notebook(folder / "98_runner.ipynb",
                      'import dlpy\ncfg = dlpy.setup("98_runner")',
                      'size = cfg.pick(smoke=1, quick=2, full=3)\nprint("size", size)',
-                     'dlpy.record("size", size, book=3)')
+                     'dlpy.record("size", size, book=3)',
+                     'import warnings\nwarnings.warn("old call", DeprecationWarning, stacklevel=1)')
     return folder, runner.execute(path, "smoke", folder / "build")
 
 
@@ -35,6 +36,7 @@ def test_a_notebook_runs_headless_under_the_profile_and_records_results(executed
     outputs = nbformat.read(result.executed, as_version=4).cells[2].outputs
     assert outputs[0]["text"] == "size 1\n"
     assert result.executed.with_suffix(".html").exists()
+    assert len(result.warnings) == 1 and "DeprecationWarning: old call" in result.warnings[0]
 
 
 def test_a_failing_cell_is_reported_with_its_source_and_error(tmp_path):
