@@ -86,6 +86,8 @@ def _extractor(model: keras.Model, paths: list[str]) -> keras.Model:
                 outputs = extractor(*args, **kwargs)
                 for sub_path, tensor in zip(by_child[operation.name], outputs[1:]):
                     found[f"{operation.name}.{sub_path}"] = tensor
+                if operation.name in direct:  # the nested model's own output was asked for too
+                    found[operation.name] = outputs[0]
                 return outputs[0]
             return call
         if operation.name in direct:
