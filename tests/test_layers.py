@@ -146,3 +146,12 @@ def test_feature_model_in_nested_sequential():
 def test_feature_model_needs_a_layer():
     with pytest.raises(ValueError):
         feature_model(functional_model(), [])
+
+
+def test_feature_model_of_a_nested_model_and_a_layer_inside_it():
+    model = nested_model()
+    x = np.random.default_rng(3).uniform(0, 255, (2, 12, 12, 3)).astype("float32")
+    a, b, _ = reference_nested_outputs(model, x)
+    got = feature_model(model, ["base_0.5_12.conv_a", "base_0.5_12"])(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got[0]), a, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got[1]), b, rtol=1e-5, atol=1e-5)

@@ -1,0 +1,219 @@
+"""Grad-CAM and Grad-CAM++: which regions of an image drove a class score, for any Keras 3 image
+classifier (Functional, Sequential, or a pretrained base nested inside a classifier).
+
+Grad-CAM (Selvaraju et al. 2017) weighs each channel of a convolutional layer's output by the
+spatial mean of the class score's gradient and keeps the positive part of the weighted sum.
+Grad-CAM++ (Chattopadhay et al. 2018) weighs the positive gradients pixel by pixel instead.
+One compiled call handles a batch of images and several classes per image. Taught in chapter 10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlpy.layers import feature_model, find_layer
+from dlpy.viz.activations import image_batch, spatial_layers
+
+
+@dataclass(frozen=True)
+class ClassActivationMaps:
+    """What :class:`GradCam` returns for n images and k classes each.
+
+    ``grad_cam`` and ``grad_cam_plus_plus``: (n, k, h, w) maps at the layer's resolution, each
+    scaled to [0, 1]; ``classes``: (n, k) class indices; ``outputs``: (n, k) the model's output for
+    those classes (probabilities for a softmax classifier).
+    """
+
+    grad_cam: np.ndarray
+    grad_cam_plus_plus: np.ndarray
+    classes: np.ndarray
+    outputs: np.ndarray
+
+
+def score_source(model: keras.Model):
+    """Where the class scores (pre-softmax logits) come from: ``(path, transform)`` such that
+    ``transform(output of layer path)`` gives the logits, or ``None`` when the model's output
+    already is a score (no softmax or sigmoid at the end).
+
+    Grad-CAM and class visualization use logits: a probability saturates and its gradient vanishes.
+    Taught in chapter 10.
+    """
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    if activation not in ("softmax", "sigmoid"):
+        return None
+    if isinstance(model, keras.Sequential):
+        previous = model.layers[-2].name if len(model.layers) > 1 else None
+    else:
+        nodes = getattr(last, "_inbound_nodes", [])
+        previous = nodes[0].input_tensors[0]._keras_history.operation.name if len(nodes) == 1 else None  # noqa: SLF001
+    if previous is None or previous not in {layer.name for layer in model.layers}:
+        return None
+    if isinstance(last, keras.layers.Activation):
+        return previous, lambda h: h
+    if isinstance(last, keras.layers.Dense):
+        def dense_logits(h):
+            z = keras.ops.matmul(h, last.kernel)
+            return z + last.bias if last.use_bias else z
+        return previous, dense_logits
+    return None
+
+
+def _cams(activations, gradients):
+    """Grad-CAM and Grad-CAM++ maps (n, h, w), each scaled to [0, 1], from a layer's output and the
+    gradient of one score per image with respect to it (both (n, h, w, c))."""
+    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
+    # Grad-CAM++ with the exponential score, whose higher derivatives are powers of the gradient.
+    g2, g3 = tf.square(gradients), tf.pow(gradients, 3)
+    denominator = 2.0 * g2 + tf.reduce_sum(activations, axis=(1, 2), keepdims=True) * g3
+    alpha = tf.math.divide_no_nan(g2, denominator)
+    weights_pp = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2), keepdims=True)
+    cam_pp = tf.nn.relu(tf.reduce_sum(weights_pp * activations, axis=-1))
+
+    def unit(maps):
+        return tf.math.divide_no_nan(maps, tf.reduce_max(maps, axis=(1, 2), keepdims=True))
+
+    return unit(cam), unit(cam_pp)
+
+
+class GradCam:
+    """Grad-CAM and Grad-CAM++ of ``model`` at a convolutional ``layer`` (a name or a dotted path
+    through nested models, e.g. ``"mobilenet_0.75_224.conv_pw_13_relu"``).
+
+    ``preprocess`` maps the images you pass (e.g. RGB 0-255) to the model's input; ``None`` if the
+    model preprocesses itself. Call it with a batch and either ``classes`` (one int, or an (n, k)
+    array) or ``top=k`` (the k most probable classes of each image)::
+
+        cam = GradCam(backbone.model, "conv_pw_13_relu", preprocess=backbone.preprocess)
+        maps = cam(images, top=3)          # maps.grad_cam: (n, 3, 7, 7)
+
+    Taught in chapter 10.
+    """
+
+    def __init__(self, model: keras.Model, layer: str, preprocess=None):
+        target = find_layer(model, layer)
+        shape = getattr(target, "output", None)
+        shape = None if shape is None else tuple(shape.shape)
+        if isinstance(target, keras.Model) or shape is None or len(shape) != 4:
+            candidates = spatial_layers(model)
+            raise ValueError(
+                f"Grad-CAM needs a layer with a spatial output (batch, height, width, channels); "
+                f"{layer!r} outputs shape {shape}. Spatial layers of {model.name!r} include: "
+                f"{', '.join(candidates[-8:])}"
+            )
+        self.model, self.layer, self.preprocess = model, layer, preprocess
+        source = score_source(model)
+        if source is None:
+            self._features = feature_model(model, layer, include_output=True)
+            self._to_logits = None
+        else:
+            self._features = feature_model(model, [layer, source[0]], include_output=True)
+            self._to_logits = source[1]
+        units = model.outputs[0].shape[-1]
+        self.binary = units == 1
+        self.num_classes = 2 if self.binary else int(units)
+        self._compiled = tf.function(self._maps, reduce_retracing=True)
+
+    def _forward(self, x):
+        outputs = self._features(x, training=False)
+        if self._to_logits is None:
+            activations, probabilities = outputs
+            logits = probabilities
+        else:
+            activations, hidden, probabilities = outputs
+            logits = self._to_logits(hidden)
+        logits = keras.ops.reshape(logits, (keras.ops.shape(logits)[0], -1))
+        probabilities = keras.ops.reshape(probabilities, (keras.ops.shape(probabilities)[0], -1))
+        if self.binary:  # one sigmoid unit: class 1 scores z, class 0 scores -z
+            logits = keras.ops.concatenate([-logits, logits], axis=-1)
+            probabilities = keras.ops.concatenate([1.0 - probabilities, probabilities], axis=-1)
+        return activations, logits, probabilities
+
+    def _maps(self, images, classes, count: int):
+        """Maps for ``classes`` (n, count), or for the top ``count`` classes when ``classes`` is None."""
+        x = images if self.preprocess is None else self.preprocess(images)
+        with tf.GradientTape(persistent=count > 1) as tape:
+            tape.watch(x)
+            activations, logits, probabilities = self._forward(x)
+            if classes is None:
+                classes = tf.math.top_k(probabilities, k=count).indices
+            selected = tf.gather(logits, classes, batch_dims=1)
+            totals = [tf.reduce_sum(selected[:, k]) for k in range(count)]
+        cams, cams_pp = [], []
+        for total in totals:  # images are independent: d(sum over the batch)/dA gives each image's gradient
+            cam, cam_pp = _cams(activations, tape.gradient(total, activations))
+            cams.append(cam)
+            cams_pp.append(cam_pp)
+        del tape
+        outputs = tf.gather(probabilities, classes, batch_dims=1)
+        return tf.stack(cams, axis=1), tf.stack(cams_pp, axis=1), classes, outputs
+
+    def __call__(self, images, classes=None, top: int = 1) -> ClassActivationMaps:
+        batch = image_batch(images, self.model)
+        n = batch.shape[0]
+        if classes is None:
+            if not 1 <= top <= self.num_classes:
+                raise ValueError(f"top must be between 1 and the {self.num_classes} classes; got {top}.")
+            result = self._compiled(tf.constant(batch), None, int(top))
+        else:
+            chosen = np.asarray(classes)
+            if not np.issubdtype(chosen.dtype, np.integer):
+                raise TypeError(f"classes are integer class indices; got {chosen.dtype} values {classes!r}.")
+            if chosen.ndim == 0:
+                chosen = np.full((n, 1), int(chosen))
+            elif chosen.ndim == 1 and chosen.shape[0] == n:
+                chosen = chosen[:, None]
+            elif chosen.ndim != 2 or chosen.shape[0] != n:
+                raise ValueError(f"classes is one index, one per image ({n}), or an array (n, k) = ({n}, k); "
+                                 f"got shape {chosen.shape}.")
+            bad = chosen[(chosen < 0) | (chosen >= self.num_classes)]
+            if bad.size:
+                raise ValueError(f"Class index {int(bad[0])} is out of range: {self.model.name!r} has "
+                                 f"{self.num_classes} classes (0 to {self.num_classes - 1}).")
+            result = self._compiled(tf.constant(batch), tf.constant(chosen, dtype="int32"), int(chosen.shape[1]))
+        cam, cam_pp, chosen, outputs = (keras.ops.convert_to_numpy(r) for r in result)
+        return ClassActivationMaps(cam, cam_pp, chosen, outputs)
+
+
+def plot_class_activation_maps(images, maps: ClassActivationMaps, class_names=None, alpha: float = 0.45,
+                               colormap: str = "jet", size: float = 2.4, plus_plus: bool = True):
+    """One row per image: the photo, then each class's Grad-CAM overlay (and Grad-CAM++ beside it).
+
+    ``class_names``: a list indexed by class (or a callable index -> name); titles show the name and
+    the model's output. Returns the figure. Taught in chapter 10.
+    """
+    import matplotlib.pyplot as plt
+
+    from dlpy.viz.overlay import overlay_heatmap
+
+    images = np.asarray(images, dtype="float32")
+    images = images[None] if images.ndim == 3 else images
+    n, k = maps.classes.shape
+    methods = [("Grad-CAM", maps.grad_cam)] + ([("Grad-CAM++", maps.grad_cam_plus_plus)] if plus_plus else [])
+    columns = 1 + k * len(methods)
+    fig, axes = plt.subplots(n, columns, figsize=(size * columns, size * n + 0.3), squeeze=False)
+
+    def name(index):
+        if class_names is None:
+            return f"class {index}"
+        return class_names(index) if callable(class_names) else str(class_names[index])
+
+    for i in range(n):
+        axes[i, 0].imshow(np.clip(images[i] / 255.0, 0, 1))
+        axes[i, 0].set_title("input", fontsize=8)
+        column = 1
+        for j in range(k):
+            for method, heatmaps in methods:
+                ax = axes[i, column]
+                ax.imshow(overlay_heatmap(images[i], heatmaps[i, j], alpha=alpha, colormap=colormap))
+                ax.set_title(f"{method}: {name(int(maps.classes[i, j]))}\n({maps.outputs[i, j]:.2f})", fontsize=8)
+                column += 1
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
