@@ -1,0 +1,71 @@
+"""Fashion-MNIST through Keras's own loader, fed offline from Debian's ``dataset-fashion-mnist`` package.
+
+``keras.datasets.fashion_mnist.load_data()`` reads four ``.gz`` files from
+``$KERAS_HOME/datasets/fashion-mnist``. When they are missing and the Debian package is installed
+(``apt-get install dataset-fashion-mnist`` puts the same four files in
+``/usr/share/datasets/fashion-mnist``), :func:`load_fashion_mnist` links them into the cache first.
+Taught in chapter 15 (and used again in chapter 16).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlpy.data.registry import REGISTRY, DataNotAvailableError, fetch
+
+DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_PACKAGE = "dataset-fashion-mnist"
+PARTS = ("train-labels-idx1-ubyte", "train-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "t10k-images-idx3-ubyte")
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+
+def _entries():
+    return [REGISTRY[f"fashion_mnist_{part}"] for part in PARTS]
+
+
+def link_debian_copy(folder: Path | str = DEBIAN_FOLDER) -> list[Path]:
+    """Link the Debian package's files into the Keras cache where the cache lacks them; return the links
+    made. Taught in chapter 15."""
+    folder = Path(folder)
+    made = []
+    for entry in _entries():
+        source = folder / entry.fname
+        if entry.path.exists() or not source.is_file():
+            continue
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        if entry.path.is_symlink():  # a dangling link left by an earlier copy: replace it
+            entry.path.unlink()
+        entry.path.symlink_to(source.resolve())
+        made.append(entry.path)
+    return made
+
+
+def load_fashion_mnist(debian_folder: Path | str = DEBIAN_FOLDER):
+    """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.fashion_mnist`` (uint8 28x28,
+    labels 0-9 named by :data:`CLASS_NAMES`).
+
+    Missing cache files are linked from ``debian_folder`` when it has them, else fetched; without them
+    and without a network, :class:`~dlpy.data.DataNotAvailableError` names every missing file, its URL
+    and the Debian package. Taught in chapter 15.
+    """
+    import keras
+
+    link_debian_copy(debian_folder)
+    problems = []
+    for entry in _entries():
+        if entry.path.exists():
+            continue
+        try:
+            fetch(entry.name)
+        except DataNotAvailableError as error:
+            problems.append(str(error))
+    if problems:
+        raise DataNotAvailableError(
+            "Fashion-MNIST is not available offline. Install Debian's package, which puts the files in "
+            f"{DEBIAN_FOLDER} (`apt-get install {DEBIAN_PACKAGE}`), or download them:\n" + "\n".join(problems)
+        )
+    return keras.datasets.fashion_mnist.load_data()
+
+
+__all__ = ["CLASS_NAMES", "DEBIAN_FOLDER", "DEBIAN_PACKAGE", "link_debian_copy", "load_fashion_mnist"]
