@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 
 PROFILES = ("smoke", "quick", "full")
@@ -127,6 +128,10 @@ def setup(chapter: str = "interactive", profile: str | None = None, seed: int = 
     import dlpy
 
     _enable_gpu_memory_growth()
+    # Keras 3.15 warns on every fit(<tf.data.Dataset>) because fit's default shuffle=True does not
+    # apply to a dataset (it shuffles itself, e.g. dlpy.data.pipelines): harmless, keep it out of notebooks.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored",
+                            category=UserWarning)
     chosen = resolve_profile(profile)
     seed_everything(seed)
     _style_matplotlib()
