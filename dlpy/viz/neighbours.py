@@ -1,0 +1,171 @@
+"""Nearest neighbours in feature space versus pixel space (cs231n "Visualizing and Understanding").
+
+Two images whose pixels are close need not show the same thing; two images whose last-layer
+features are close usually do. :func:`layer_features` reads any layer of any Keras 3 model (names or
+dotted paths through nested models), :func:`nearest_neighbours` finds the k closest rows, and
+:func:`neighbour_class_agreement` turns the comparison into one number. Taught in chapter 11.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlpy.layers import feature_model
+
+
+def collect_images(dataset, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)`` as NumPy arrays from a ``tf.data`` dataset of ``(images, labels)``
+    batches, stopping after ``limit`` images. Taught in chapter 11."""
+    images, labels, total = [], [], 0
+    for batch_images, batch_labels in dataset:
+        images.append(np.asarray(batch_images))
+        labels.append(np.asarray(batch_labels))
+        total += len(images[-1])
+        if limit is not None and total >= limit:
+            break
+    if not images:
+        raise ValueError("The dataset is empty.")
+    return np.concatenate(images)[:limit], np.concatenate(labels)[:limit]
+
+
+def sample_per_class(labels, per_class: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``per_class`` random examples of every class in ``labels`` (a balanced
+    subset, e.g. from a test split stored class by class). Taught in chapter 11."""
+    labels = np.asarray(labels).ravel()
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            raise ValueError(f"Class {label} has only {len(members)} examples; asked for {per_class}.")
+        chosen.append(rng.choice(members, per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def pixel_features(images) -> np.ndarray:
+    """Raw pixels as feature vectors: (N, H*W*C) float32. Taught in chapter 11."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim < 2:
+        raise ValueError(f"Expected a batch of images, got shape {images.shape}")
+    return images.reshape(len(images), -1)
+
+
+def layer_features(model: keras.Model, images, layer: str | None = None, *, preprocess=None, pool: str | None = None,
+                   batch_size: int = 32) -> np.ndarray:
+    """One feature vector per image: the output of ``layer`` (a name or dotted path; ``None``: the
+    model's output), flattened, or averaged (``pool="avg"``) / maximised (``pool="max"``) over
+    its spatial positions. ``preprocess`` maps the images to the model's input. Taught in chapter 11.
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4:
+        raise ValueError(f"Expected a batch of images (N, height, width, channels), got shape {images.shape}")
+    if pool not in (None, "avg", "max"):
+        raise ValueError(f"pool is None, 'avg' or 'max', got {pool!r}")
+    extractor = model if layer is None else feature_model(model, layer)
+
+    @tf.function(reduce_retracing=True)
+    def features(batch):
+        x = preprocess(batch) if preprocess is not None else batch
+        out = extractor(x, training=False)
+        if pool is not None:
+            if len(out.shape) != 4:
+                raise ValueError(f"pool={pool!r} needs a spatial layer; {layer!r} outputs shape {out.shape}")
+            out = tf.reduce_mean(out, axis=(1, 2)) if pool == "avg" else tf.reduce_max(out, axis=(1, 2))
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+    return np.concatenate([features(tf.constant(images[i:i + batch_size])).numpy()
+                           for i in range(0, len(images), batch_size)])
+
+
+def pairwise_distances(queries, database, metric: str = "euclidean") -> np.ndarray:
+    """(n_queries, n_database) distances: ``"euclidean"`` or ``"cosine"`` (1 - cosine similarity).
+    Taught in chapter 11."""
+    queries = np.asarray(queries, dtype="float64")
+    database = np.asarray(database, dtype="float64")
+    if queries.ndim != 2 or database.ndim != 2 or queries.shape[1] != database.shape[1]:
+        raise ValueError(f"Expected two feature matrices with the same number of columns, got shapes "
+                         f"{queries.shape} and {database.shape}")
+    if metric == "euclidean":
+        squared = (queries ** 2).sum(1)[:, None] + (database ** 2).sum(1)[None, :] - 2.0 * queries @ database.T
+        return np.sqrt(np.maximum(squared, 0.0))
+    if metric == "cosine":
+        q = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        d = database / np.maximum(np.linalg.norm(database, axis=1, keepdims=True), 1e-12)
+        return 1.0 - q @ d.T
+    raise ValueError(f"metric is 'euclidean' or 'cosine', got {metric!r}")
+
+
+def nearest_neighbours(queries, database, k: int = 5, *, metric: str = "euclidean",
+                       query_indices=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, distances)``, each (n_queries, k): the ``k`` rows of ``database`` closest to each
+    query, nearest first. When the queries are rows of the database, pass their row numbers as
+    ``query_indices`` so that a query is not its own neighbour. Taught in chapter 11."""
+    distances = pairwise_distances(queries, database, metric)
+    if query_indices is not None:
+        query_indices = np.asarray(query_indices).ravel()
+        if len(query_indices) != len(distances):
+            raise ValueError(f"query_indices has {len(query_indices)} entries for {len(distances)} queries.")
+        distances[np.arange(len(distances)), query_indices] = np.inf
+    available = distances.shape[1] - (0 if query_indices is None else 1)
+    if not 1 <= k <= available:
+        raise ValueError(f"k must be between 1 and {available} (the database size), got {k}")
+    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(distances, order, axis=1)
+
+
+def neighbour_class_agreement(indices, database_labels, query_labels) -> float:
+    """The fraction of the k nearest neighbours that share their query's class, over all queries.
+    Taught in chapter 11."""
+    indices = np.asarray(indices)
+    database_labels = np.asarray(database_labels).ravel()
+    query_labels = np.asarray(query_labels).ravel()
+    if len(query_labels) != len(indices):
+        raise ValueError(f"{len(query_labels)} query labels for {len(indices)} queries.")
+    return float((database_labels[indices] == query_labels[:, None]).mean())
+
+
+def plot_neighbours(query_images, database_images, neighbours: dict, database_labels=None, query_labels=None,
+                    class_names=None, size: float = 1.3):
+    """One row per query: the query, then its neighbours in each space side by side
+    (``neighbours = {"pixels": indices, "features": indices}``). With labels, each neighbour's frame
+    is green when it shares the query's class and red otherwise. Returns the figure. Taught in chapter 11.
+    """
+    import matplotlib.pyplot as plt
+
+    from dlpy.plots import _to_displayable
+
+    spaces = list(neighbours)
+    n_queries = len(query_images)
+    k = np.asarray(neighbours[spaces[0]]).shape[1]
+    columns = 1 + len(spaces) * (k + 1) - 1
+    fig, axes = plt.subplots(n_queries, columns, figsize=(size * columns, size * n_queries + 0.4), squeeze=False)
+
+    def name(label):
+        return str(class_names[int(label)]) if class_names is not None else str(label)
+
+    for row in range(n_queries):
+        for ax in axes[row]:
+            ax.axis("off")
+        axes[row, 0].imshow(_to_displayable(query_images[row]))
+        if query_labels is not None:
+            axes[row, 0].set_title(f"query: {name(query_labels[row])}", fontsize=7)
+        for s, space in enumerate(spaces):
+            for j, index in enumerate(np.asarray(neighbours[space])[row]):
+                ax = axes[row, 1 + s * (k + 1) + j]
+                ax.imshow(_to_displayable(database_images[index]))
+                if database_labels is not None and query_labels is not None:
+                    same = database_labels[index] == query_labels[row]
+                    ax.axis("on")
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+                    ax.grid(False)
+                    for spine in ax.spines.values():
+                        spine.set_visible(True)
+                        spine.set_color("tab:green" if same else "tab:red")
+                        spine.set_linewidth(2.5)
+                if row == 0 and j == 0:
+                    ax.set_title(f"{space} space: nearest {k}", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
