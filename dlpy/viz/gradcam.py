@@ -49,8 +49,10 @@ def score_source(model: keras.Model):
     if isinstance(model, keras.Sequential):
         previous = model.layers[-2].name if len(model.layers) > 1 else None
     else:
+        # The first call of the last layer is the one that built this model (feature models call it again).
         nodes = getattr(last, "_inbound_nodes", [])
-        previous = nodes[0].input_tensors[0]._keras_history.operation.name if len(nodes) == 1 else None  # noqa: SLF001
+        inputs = nodes[0].input_tensors if nodes else []
+        previous = inputs[0]._keras_history.operation.name if len(inputs) == 1 else None  # noqa: SLF001
     if previous is None or previous not in {layer.name for layer in model.layers}:
         return None
     if isinstance(last, keras.layers.Activation):
