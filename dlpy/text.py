@@ -1,0 +1,446 @@
+"""Character-level text generation with an LSTM: vectorization, the model, and samplers.
+
+Taught in chapter 12.
+
+The book generates text with a Python loop: for every new character it calls ``model.predict``
+on the last 60 characters (one-hot encoded) and draws the next character with NumPy. That loop
+is kept here as the reference (:func:`book_generate`). :class:`TextGenerator` produces the same
+text, exactly, from one compiled TensorFlow graph, batched over temperatures and seeds.
+
+Design of the fast sampler (an exact sliding window, not a stateful LSTM). A stateful sampler
+would feed each new character once into an LSTM that carries its state along the whole text.
+That is fast, but it shows the model contexts longer than the 60-character windows it was
+trained on, so its text differs from the book's after the first 60 characters. Instead,
+:class:`TextGenerator` computes exactly what the book computes, the LSTM run from a zero state
+over the last 60 characters, without re-running 60 steps per character: it keeps 60 LSTM
+states in flight ("lanes"), one for each window that is still being read. Each new character
+is fed once to all lanes in a single batched cell step; the lane that has now read 60
+characters holds the window's final state, gives the next-character distribution and is reset
+to zero to start the next window. One batched matrix product per character replaces 60 small
+sequential ones, and greedy decoding gives the same characters as the book's loop, all of them.
+Models that are not a plain chain ``encoding -> one RNN layer -> head`` fall back to calling
+the model on the sliding window of character ids, in the same compiled loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW = 60  # the book's maxlen
+STEP = 3  # the book's stride between training windows
+
+
+# --------------------------------------------------------------------------- vocabulary and data
+
+
+@dataclass(frozen=True)
+class CharVocabulary:
+    """The sorted set of characters of a corpus and the mapping to and from integer ids.
+
+    Taught in chapter 12.
+    """
+
+    chars: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> CharVocabulary:
+        """Every distinct character of ``text``, sorted (57 for the lowercase Nietzsche corpus)."""
+        if not text:
+            raise ValueError("Cannot build a vocabulary from an empty text.")
+        return cls(tuple(sorted(set(text))))
+
+    @property
+    def size(self) -> int:
+        return len(self.chars)
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {char: i for i, char in enumerate(self.chars)}
+
+    def encode(self, text: str) -> np.ndarray:
+        """Character ids of ``text`` (int32); a clear ``ValueError`` for characters not in the vocabulary."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode() needs a str, got {type(text).__name__}")
+        index = self.index
+        unknown = sorted(set(text) - index.keys())
+        if unknown:
+            raise ValueError(
+                f"The text has characters that are not in the vocabulary: {unknown!r}. "
+                "Lowercase it as the training corpus was (text.lower()), or remove those characters."
+            )
+        return np.fromiter((index[c] for c in text), dtype=np.int32, count=len(text))
+
+    def decode(self, ids) -> str:
+        """The text of a sequence of character ids."""
+        return "".join(self.chars[int(i)] for i in np.asarray(ids).ravel())
+
+
+def make_sequences(text: str, vocabulary: CharVocabulary, window: int = WINDOW, step: int = STEP):
+    """The book's training data: windows of ``window`` characters every ``step`` characters, and
+    the character that follows each.
+
+    Returns ``(x, y)``: ``x`` int32 of shape (n, window), the character ids (the model one-hot
+    encodes them in its first layer, so the 0.7 GB one-hot array of the book is never built),
+    and ``y`` int32 of shape (n,), the next character's id. On the full corpus n = 200,278.
+    Taught in chapter 12.
+    """
+    if window < 1 or step < 1:
+        raise ValueError(f"window and step must be >= 1, got window={window}, step={step}")
+    ids = vocabulary.encode(text)
+    if len(ids) <= window:
+        raise ValueError(f"The text has {len(ids)} characters: it needs more than window={window}.")
+    starts = np.arange(0, len(ids) - window, step)
+    x = ids[starts[:, None] + np.arange(window)]
+    y = ids[starts + window]
+    return x, y
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def build_char_lstm(vocabulary_size: int, window: int = WINDOW, units: int = 128,
+                    learning_rate: float = 0.01):
+    """The book's model: one-hot characters -> ``LSTM(128)`` -> softmax over the next character,
+    trained with RMSprop(0.01) on (sparse) categorical cross-entropy.
+
+    The input is a window of character ids; a ``CategoryEncoding`` layer one-hot encodes them.
+    Taught in chapter 12.
+    """
+    import keras
+
+    inputs = keras.Input(shape=(window,), dtype="int32", name="char_ids")
+    x = keras.layers.CategoryEncoding(vocabulary_size, output_mode="one_hot", name="one_hot")(inputs)
+    x = keras.layers.LSTM(units, name="lstm")(x)
+    outputs = keras.layers.Dense(vocabulary_size, activation="softmax", name="next_char")(x)
+    model = keras.Model(inputs, outputs, name="char_lstm")
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy")
+    return model
+
+
+# --------------------------------------------------------------------------- temperature
+
+
+def _check_temperature(temperature) -> float:
+    temperature = float(temperature)
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(
+            f"temperature must be > 0, got {temperature}. For the most likely character every time "
+            "use greedy decoding (greedy=True) instead of temperature 0."
+        )
+    return temperature
+
+
+def reweight_distribution(probabilities, temperature: float) -> np.ndarray:
+    """The book's reweighting: ``p ** (1 / T)`` renormalised (computed as ``exp(log p / T)``).
+
+    T < 1 sharpens the distribution towards its most likely entry, T > 1 flattens it.
+    Works on the last axis. Taught in chapter 12.
+    """
+    temperature = _check_temperature(temperature)
+    p = np.asarray(probabilities, dtype="float64")
+    with np.errstate(divide="ignore"):
+        logits = np.log(p) / temperature
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def entropy_bits(probabilities) -> np.ndarray:
+    """Shannon entropy in bits of a distribution (last axis). Taught in chapter 12."""
+    p = np.asarray(probabilities, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(p), 0.0)
+    return terms.sum(axis=-1)
+
+
+def sample_next_char(probabilities, temperature: float, rng: np.random.Generator) -> int:
+    """The book's ``sample()``: reweight by temperature and draw one index with NumPy.
+
+    Taught in chapter 12.
+    """
+    p = reweight_distribution(probabilities, temperature)
+    return int(np.argmax(rng.multinomial(1, p / p.sum())))
+
+
+def _seed_window(seed_text: str, vocabulary: CharVocabulary, window: int) -> np.ndarray:
+    if not isinstance(seed_text, str):
+        raise TypeError(f"seed_text must be a str, got {type(seed_text).__name__}")
+    if len(seed_text) < window:
+        raise ValueError(
+            f"The seed text has {len(seed_text)} characters; the model reads windows of {window}. "
+            f"Give at least {window} characters (e.g. a slice of the corpus)."
+        )
+    return vocabulary.encode(seed_text[-window:])
+
+
+def _check_length(length) -> int:
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise ValueError(f"length must be a positive integer number of characters, got {length!r}")
+    return int(length)
+
+
+def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int,
+                  temperature: float | None = 1.0, greedy: bool = False, seed: int = 0) -> str:
+    """The book's generation loop, kept as the reference: for each character one ``model.predict``
+    on the last ``window`` characters and one NumPy draw (:func:`sample_next_char`), or the
+    argmax with ``greedy=True``. Slow (one Python round trip per character). Taught in chapter 12.
+    """
+    window = int(model.input_shape[1])
+    length = _check_length(length)
+    if not greedy:
+        temperature = _check_temperature(temperature)
+    ids = list(_seed_window(seed_text, vocabulary, window))
+    rng = np.random.default_rng(seed)
+    generated = []
+    for _ in range(length):
+        probabilities = model.predict(np.array([ids[-window:]], dtype="int32"), verbose=0)[0]
+        if greedy:
+            next_id = int(np.argmax(probabilities))
+        else:
+            next_id = sample_next_char(probabilities, temperature, rng)
+        ids.append(next_id)
+        generated.append(next_id)
+    return vocabulary.decode(generated)
+
+
+# --------------------------------------------------------------------------- the compiled sampler
+
+
+def _rnn_chain(model):
+    """Split ``model`` into (encoding layers, RNN layer, head layers) when it is a plain chain
+    ids -> per-character encoding -> one RNN layer (last output only) -> head; else ``None``."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    rnn_positions = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.RNN)]
+    if len(rnn_positions) != 1:
+        return None
+    position = rnn_positions[0]
+    rnn = layers[position]
+    if (rnn.return_sequences or rnn.return_state or rnn.go_backwards or rnn.stateful
+            or not hasattr(rnn.cell, "get_initial_state")):
+        return None
+    encoders = layers[:position]
+    if not all(isinstance(layer, (keras.layers.CategoryEncoding, keras.layers.Embedding))
+               for layer in encoders):
+        return None
+    return encoders, rnn, layers[position + 1:]
+
+
+class TextGenerator:
+    """Generate text from a trained character model in one compiled TensorFlow graph.
+
+    ``model`` maps a window of character ids, shape (batch, window) int32, to next-character
+    probabilities (batch, vocabulary size), like :func:`build_char_lstm`. One call of
+    :meth:`generate` draws ``length`` characters for every (temperature, sample) pair at once:
+    greedy (argmax), temperature or top-k sampling, reproducible for a given ``seed``.
+
+    For a chain ``encoding -> one RNN layer -> head`` it runs the exact sliding window as 60
+    "lanes" of RNN states (see the module docstring): the same characters as the book's loop,
+    one batched cell step per character. Other models run ``model(window)`` per character
+    inside the same compiled loop. ``strategy`` says which was chosen. Taught in chapter 12.
+    """
+
+    def __init__(self, model, vocabulary: CharVocabulary):
+        import tensorflow as tf
+
+        if len(model.inputs) != 1 or len(model.input_shape) != 2 or model.input_shape[1] is None:
+            raise ValueError(
+                "TextGenerator needs a model whose one input is a fixed-length window of character ids, "
+                f"shape (batch, window); this model's input shape is {model.input_shape}."
+            )
+        if model.output_shape[-1] != vocabulary.size:
+            raise ValueError(
+                f"The model predicts {model.output_shape[-1]} classes but the vocabulary has "
+                f"{vocabulary.size} characters: use the vocabulary the model was trained with."
+            )
+        self.model = model
+        self.vocabulary = vocabulary
+        self.window = int(model.input_shape[1])
+        chain = _rnn_chain(model)
+        self.strategy = "sliding window"
+        if chain is not None and self._chain_matches_model(chain):
+            self._encoders, self._rnn, self._head = chain
+            self.strategy = "lanes"
+        self._compiled = tf.function(self._generate_ids, input_signature=[
+            tf.TensorSpec([None, self.window], tf.int32, name="window_ids"),
+            tf.TensorSpec([None], tf.float32, name="inverse_temperature"),
+            tf.TensorSpec([], tf.int32, name="length"),
+            tf.TensorSpec([], tf.int32, name="seed"),
+            tf.TensorSpec([], tf.int32, name="top_k"),
+            tf.TensorSpec([], tf.bool, name="greedy"),
+        ])  # one trace serves every batch size, length, seed and decoding mode
+
+    # -- building blocks (run inside the graph)
+
+    def _chain_matches_model(self, chain) -> bool:
+        """Check on random windows that encoders -> RNN -> head reproduces the model."""
+        encoders, rnn, head = chain
+        rng = np.random.default_rng(0)
+        ids = rng.integers(0, self.vocabulary.size, size=(2, self.window)).astype("int32")
+        x = ids
+        for layer in encoders:
+            x = layer(x)
+        x = rnn(x, training=False)
+        for layer in head:
+            x = layer(x, training=False)
+        return bool(np.allclose(np.asarray(x), np.asarray(self.model(ids, training=False)), atol=1e-5))
+
+    def _encode(self, ids):
+        x = ids
+        for layer in self._encoders:
+            x = layer(x)
+        return x
+
+    def _predict_from_rnn_output(self, h):
+        x = h
+        for layer in self._head:
+            x = layer(x, training=False)
+        return x
+
+    @staticmethod
+    def _choose(probabilities, inverse_temperature, step_seed, top_k, greedy):
+        """The next character ids (batch,): argmax when ``greedy``, else a draw from
+        ``softmax(log p / T)`` restricted to the ``top_k`` most likely characters."""
+        import tensorflow as tf
+
+        probabilities = tf.cast(probabilities, tf.float32)
+        logits = tf.math.log(tf.maximum(probabilities, 1e-30)) * inverse_temperature[:, None]
+        _, top = tf.math.top_k(logits, k=top_k)
+        keep = tf.reduce_max(tf.one_hot(top, tf.shape(logits)[-1]), axis=1) > 0
+        logits = tf.where(keep, logits, tf.fill(tf.shape(logits), -np.inf))
+        draw = tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]
+        return tf.where(greedy, tf.argmax(probabilities, axis=-1, output_type=tf.int32), draw)
+
+    def _generate_ids(self, window_ids, inverse_temperature, length, seed, top_k, greedy):
+        import tensorflow as tf
+
+        batch = tf.shape(window_ids)[0]
+        output = tf.TensorArray(tf.int32, size=length)
+        if self.strategy == "sliding window":
+            def body(step, ids, output):
+                probabilities = self.model(ids, training=False)
+                next_id = self._choose(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
+                ids = tf.concat([ids[:, 1:], next_id[:, None]], axis=1)
+                return step + 1, ids, output.write(step, next_id)
+
+            _, _, output = tf.while_loop(lambda step, *_: step < length, body, (0, window_ids, output))
+            return tf.transpose(output.stack())
+
+        lanes = self.window
+        cell = self._rnn.cell
+        zeros = [tf.zeros_like(s) for s in cell.get_initial_state(batch_size=lanes * batch)]
+        states = [tf.identity(z) for z in zeros]
+        lane_of_row = tf.repeat(tf.range(lanes), batch)  # row r of the states belongs to lane r // batch
+
+        def feed(time, char_ids, states):
+            """Start lane ``time % lanes`` from zero, then feed ``char_ids`` (batch,) to every lane."""
+            restart = (lane_of_row == time % lanes)[:, None]
+            states = [tf.where(restart, z, s) for z, s in zip(zeros, states)]
+            x = tf.tile(self._encode(char_ids), [lanes, 1])
+            out, new_states = cell(x, states, training=False)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            return out, new_states
+
+        # read the seed; after character t, lane t % lanes started from zero at t has read it
+        def read_seed(time, out, states):
+            out, states = feed(time, window_ids[:, time], states)
+            return time + 1, out, states
+
+        out, states = feed(0, window_ids[:, 0], states)
+        time, out, states = tf.while_loop(lambda t, *_: t < self.window, read_seed, (1, out, states))
+
+        def body(step, time, out, states, output):
+            complete = time % lanes  # the lane started at time - window has read a whole window
+            h = tf.reshape(out, [lanes, batch, -1])[complete]
+            probabilities = self._predict_from_rnn_output(h)
+            next_id = self._choose(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
+            out, states = feed(time, next_id, states)
+            return step + 1, time + 1, out, states, output.write(step, next_id)
+
+        _, _, _, _, output = tf.while_loop(lambda step, *_: step < length, body, (0, time, out, states, output))
+        return tf.transpose(output.stack())
+
+    # -- public API
+
+    def generate_ids(self, seed_text: str, length: int, temperatures=1.0, samples_per_temperature: int = 1,
+                     top_k: int | None = None, greedy: bool = False, seed: int = 0) -> np.ndarray:
+        """Character ids, shape (len(temperatures) * samples_per_temperature, length): row
+        ``i * samples_per_temperature + j`` is sample j at temperature i. See :meth:`generate`."""
+        import tensorflow as tf
+
+        length = _check_length(length)
+        temperatures = np.atleast_1d(np.asarray(temperatures if not greedy else [1.0], dtype="float64"))
+        if temperatures.ndim != 1 or temperatures.size == 0:
+            raise ValueError("temperatures must be a number or a non-empty list of numbers.")
+        if not greedy:
+            temperatures = np.array([_check_temperature(t) for t in temperatures])
+        if (isinstance(samples_per_temperature, bool) or not isinstance(samples_per_temperature, (int, np.integer))
+                or samples_per_temperature < 1):
+            raise ValueError(f"samples_per_temperature must be a positive integer, got {samples_per_temperature!r}")
+        if top_k is not None:
+            if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) \
+                    or not 1 <= top_k <= self.vocabulary.size:
+                raise ValueError(f"top_k must be an integer from 1 to {self.vocabulary.size} "
+                                 f"(the vocabulary size), or None; got {top_k!r}")
+            if greedy:
+                raise ValueError("Choose greedy=True or top_k, not both (greedy is top_k=1 without sampling).")
+        window_ids = _seed_window(seed_text, self.vocabulary, self.window)
+        rows = temperatures.size * int(samples_per_temperature)
+        batch_windows = np.repeat(window_ids[None, :], rows, axis=0)
+        inverse_temperature = np.repeat(1.0 / temperatures, samples_per_temperature).astype("float32")
+        ids = self._compiled(tf.constant(batch_windows, tf.int32), tf.constant(inverse_temperature),
+                             tf.constant(length, tf.int32), tf.constant(int(seed), tf.int32),
+                             tf.constant(int(top_k or self.vocabulary.size), tf.int32), tf.constant(bool(greedy)))
+        return ids.numpy()
+
+    def generate(self, seed_text: str, length: int, temperatures=1.0, samples_per_temperature: int = 1,
+                 top_k: int | None = None, greedy: bool = False, seed: int = 0) -> list[str]:
+        """Continue ``seed_text`` (at least ``window`` characters; the last ``window`` are used) by
+        ``length`` characters, for every temperature and sample at once.
+
+        Returns one string per row, ordered temperature by temperature
+        (``samples_per_temperature`` each). ``greedy=True`` takes the most likely character
+        (temperatures are then ignored and one row is returned per sample); ``top_k`` samples
+        only among the k most likely characters. Temperatures must be > 0. Taught in chapter 12.
+        """
+        ids = self.generate_ids(seed_text, length, temperatures, samples_per_temperature, top_k, greedy, seed)
+        return [self.vocabulary.decode(row) for row in ids]
+
+
+# --------------------------------------------------------------------------- samples during training
+
+
+def sample_callback(generator: TextGenerator, seed_text: str, epochs, temperatures=(0.2, 0.5, 1.0, 1.2),
+                    length: int = 200, seed: int = 0, printed: bool = True):
+    """A Keras callback that generates text at each temperature after the given epochs (1-based).
+
+    The samples are kept in ``callback.samples``: ``{epoch: {temperature: text}}``. Taught in chapter 12.
+    """
+    import keras
+
+    wanted = {int(e) for e in epochs}
+    temperatures = [float(t) for t in temperatures]
+
+    class SampleText(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.samples: dict[int, dict[float, str]] = {}
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 not in wanted:
+                return
+            texts = generator.generate(seed_text, length, temperatures, seed=seed + epoch)
+            self.samples[epoch + 1] = dict(zip(temperatures, texts))
+            if printed:
+                print(f"\n--- epoch {epoch + 1}, seed: {seed_text[-generator.window:]!r}")
+                for temperature, text in zip(temperatures, texts):
+                    print(f"  T={temperature}: {text!r}")
+
+    return SampleText()
