@@ -100,3 +100,92 @@ def small_convnet(input_shape=(180, 180, 3), augmentation: bool = False, dropout
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate), loss="binary_crossentropy",
                   metrics=["accuracy"])
     return model
+
+
+# --- chapter 07: a pretrained convolutional base ---------------------------------------------------
+
+
+def extract_features(backbone, dataset):
+    """Run a pretrained base once over a dataset of ``(images in [0, 255], labels)`` and return
+    ``(features, labels)`` as NumPy arrays: the "fast feature extraction" of chapter 07.
+
+    ``backbone`` is a :class:`dlpy.models.Backbone` (its own ``preprocess`` is applied) or a bare
+    Keras model (then images go in unchanged). The forward pass is one ``tf.function``; the next
+    batch is prepared by the dataset's prefetch while this one runs. Taught in chapter 07.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    model = getattr(backbone, "model", backbone)
+    preprocess = getattr(backbone, "preprocess", None)
+
+    @tf.function(reduce_retracing=True)
+    def forward(images):
+        inputs = preprocess(images) if preprocess is not None else images
+        return model(inputs, training=False)
+
+    features, labels = [], []
+    for images, batch_labels in dataset:
+        features.append(forward(images).numpy())
+        labels.append(np.asarray(batch_labels))
+    if not features:
+        raise ValueError("The dataset is empty: no features to extract.")
+    return np.concatenate(features), np.concatenate(labels)
+
+
+def _dense_head(x, units: int, dropout: float):
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(units, activation="relu", name="dense")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    return layers.Dense(1, activation="sigmoid", name="prediction")(x)
+
+
+def feature_classifier(feature_shape, units: int = 256, dropout: float = 0.5,
+                       learning_rate: float = 1e-3) -> keras.Model:
+    """The small densely connected classifier trained on precomputed features: Flatten ->
+    Dense(256, relu) -> Dropout(0.5) -> Dense(1, sigmoid); RMSprop, binary cross-entropy.
+    Taught in chapter 07."""
+    inputs = keras.Input(shape=tuple(feature_shape), name="features")
+    model = keras.Model(inputs, _dense_head(inputs, units, dropout), name="feature_classifier")
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def pretrained_classifier(backbone, input_shape=(180, 180, 3), augmentation: bool = True, units: int = 256,
+                          dropout: float = 0.5, learning_rate: float = 1e-3) -> keras.Model:
+    """An end-to-end classifier around a pretrained base: [augmentation] -> the backbone's own
+    preprocessing -> the base (always in inference mode, so its BatchNormalization statistics stay
+    those of ImageNet even when fine-tuned) -> Flatten -> Dense(256) -> Dropout -> Dense(1, sigmoid).
+
+    The base keeps its ``trainable`` setting (frozen as :func:`dlpy.models.load_backbone` returns
+    it). Inputs are RGB images in [0, 255]. Taught in chapter 07.
+    """
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = data_augmentation()(inputs) if augmentation else inputs
+    x = backbone.preprocess(x)
+    x = backbone.model(x, training=False)
+    model = keras.Model(inputs, _dense_head(x, units, dropout), name=f"{backbone.name}_classifier")
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def unfreeze_top(base: keras.Model, n_layers: int, *, keep_batchnorm_frozen: bool = True) -> list[str]:
+    """Make the last ``n_layers`` layers of a pretrained base trainable (all others frozen) and return
+    their names. BatchNormalization layers stay frozen by default. Recompile the model afterwards
+    (with a low learning rate) for the change to take effect. Taught in chapter 07."""
+    base = getattr(base, "model", base)
+    weighted = list(base.layers)
+    if not 0 < n_layers <= len(weighted):
+        raise ValueError(f"n_layers must be between 1 and {len(weighted)} (the base's layer count), got {n_layers}")
+    base.trainable = True
+    unfrozen = []
+    for i, layer in enumerate(weighted):
+        in_top = i >= len(weighted) - n_layers
+        frozen_bn = keep_batchnorm_frozen and isinstance(layer, layers.BatchNormalization)
+        layer.trainable = in_top and not frozen_bn
+        if layer.trainable and layer.weights:
+            unfrozen.append(layer.name)
+    return unfrozen
