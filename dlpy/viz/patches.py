@@ -1,0 +1,137 @@
+"""Maximally activating patches (cs231n "Visualizing and Understanding", after Girshick et al. 2014):
+for each channel of a layer, run a whole dataset through the network, keep the k units with the
+largest activation, and crop from their images exactly the pixels each unit sees (its receptive
+field, from :mod:`dlpy.viz.receptive_field`). What a channel responds to becomes visible as a grid
+of real image crops. Taught in chapter 11.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlpy.layers import feature_model, resolve_path
+from dlpy.viz.receptive_field import ReceptiveField, receptive_field
+
+
+@dataclass(frozen=True)
+class TopPatches:
+    """The ``k`` strongest units of each chosen channel over a dataset. Arrays are (channels, k, ...),
+    strongest first: ``activations``, ``image_indices`` (into the images passed), ``positions``
+    (row, col of the unit in the layer's output) and ``boxes`` (top, left, bottom, right of the
+    input pixels the unit sees); ``crops[c][i]`` is that part of the image. Taught in chapter 11."""
+
+    layer: str
+    channels: np.ndarray
+    activations: np.ndarray
+    image_indices: np.ndarray
+    positions: np.ndarray
+    boxes: np.ndarray
+    crops: list
+    receptive_field: ReceptiveField
+
+
+def _channels(channels, available: int) -> np.ndarray:
+    if channels is None:
+        channels = min(8, available)
+    if np.isscalar(channels):
+        chosen = np.arange(int(channels))
+    else:
+        chosen = np.asarray(channels, dtype=int).ravel()
+    if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= available:
+        raise ValueError(f"Channels must lie in 0..{available - 1} (the layer has {available}); got {channels!r}")
+    return chosen
+
+
+def top_activating_patches(model: keras.Model, layer: str, images, channels=None, k: int = 8, *,
+                           preprocess=None, batch_size: int = 32, one_per_image: bool = True) -> TopPatches:
+    """For each of ``channels`` of ``layer`` (a name or dotted path; ``channels`` is a list of
+    indices, or a count n for channels 0..n-1; default 8), the ``k`` largest activations over
+    ``images`` and the receptive-field crops that produced them. ``one_per_image`` keeps at most one
+    unit per image and channel (otherwise overlapping crops of one image tend to fill the row).
+    Taught in chapter 11.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"Expected a batch of images (N, height, width, channels), got shape {images.shape}")
+    path = ".".join(item.name for item in resolve_path(model, layer))
+    field = receptive_field(model, path, input_shape=images.shape[1:3])  # also rejects non-spatial layers
+    extractor = feature_model(model, path)
+    depth = int(extractor.outputs[0].shape[-1])
+    chosen = _channels(channels, depth)
+    k = int(k)
+    limit = len(images) if one_per_image else len(images) * field.output_shape[0] * field.output_shape[1]
+    if not 1 <= k <= limit:
+        raise ValueError(f"k must be between 1 and {limit} ({'one unit per image' if one_per_image else 'units'}), "
+                         f"got {k}")
+    selected = tf.constant(chosen, dtype="int32")
+
+    @tf.function(reduce_retracing=True)
+    def strongest(batch):
+        x = preprocess(batch) if preprocess is not None else batch
+        activations = tf.gather(extractor(x, training=False), selected, axis=-1)  # (B, h, w, C)
+        n, width = tf.shape(activations)[0], tf.shape(activations)[2]
+        flat = tf.transpose(tf.reshape(activations, (n, -1, len(chosen))), (2, 0, 1))  # (C, B, h*w)
+        if one_per_image:
+            values, where = tf.reduce_max(flat, axis=2), tf.argmax(flat, axis=2, output_type="int32")
+            images_in_batch = tf.broadcast_to(tf.range(n)[None, :], tf.shape(values))
+        else:
+            count = tf.minimum(k, tf.shape(flat)[1] * tf.shape(flat)[2])
+            values, flat_index = tf.math.top_k(tf.reshape(flat, (len(chosen), -1)), k=count)
+            images_in_batch, where = flat_index // tf.shape(flat)[2], flat_index % tf.shape(flat)[2]
+        return values, images_in_batch, where // width, where % width
+
+    best_values = np.full((len(chosen), 0), -np.inf, dtype="float32")
+    best_images = np.zeros((len(chosen), 0), dtype=int)
+    best_rows = np.zeros((len(chosen), 0), dtype=int)
+    best_cols = np.zeros((len(chosen), 0), dtype=int)
+    for start in range(0, len(images), batch_size):
+        values, image_index, rows, cols = (t.numpy() for t in strongest(
+            tf.constant(images[start:start + batch_size], dtype="float32")))
+        best_values = np.concatenate([best_values, values], axis=1)
+        best_images = np.concatenate([best_images, image_index + start], axis=1)
+        best_rows = np.concatenate([best_rows, rows], axis=1)
+        best_cols = np.concatenate([best_cols, cols], axis=1)
+        keep = np.argsort(-best_values, axis=1, kind="stable")[:, :k]
+        best_values, best_images, best_rows, best_cols = (np.take_along_axis(a, keep, axis=1) for a in (
+            best_values, best_images, best_rows, best_cols))
+    boxes = np.array([[field.clipped_box(r, c) for r, c in zip(rows, cols)]
+                      for rows, cols in zip(best_rows, best_cols)])
+    crops = [[images[i, top:bottom, left:right] for i, (top, left, bottom, right) in zip(indices, channel_boxes)]
+             for indices, channel_boxes in zip(best_images, boxes)]
+    return TopPatches(path, chosen, best_values, best_images, np.stack([best_rows, best_cols], axis=-1), boxes,
+                      crops, field)
+
+
+def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = None):
+    """One row per channel, its strongest crops left to right, each titled with its activation.
+    Crops at the image border are smaller (they are only the pixels the unit sees). Returns the figure.
+    Taught in chapter 11."""
+    import matplotlib.pyplot as plt
+
+    from dlpy.plots import _to_displayable
+
+    rows, k = result.activations.shape
+    fig, axes = plt.subplots(rows, k, figsize=(size * k + 0.8, size * rows + 0.5), squeeze=False)
+    full_h, full_w = min(result.receptive_field.size[0], result.receptive_field.input_shape[0]), \
+        min(result.receptive_field.size[1], result.receptive_field.input_shape[1])
+    for r in range(rows):
+        for j in range(k):
+            ax = axes[r, j]
+            crop = _to_displayable(result.crops[r][j])
+            ax.imshow(crop, extent=(0, crop.shape[1], crop.shape[0], 0))
+            ax.set_xlim(0, max(full_w, crop.shape[1]))
+            ax.set_ylim(max(full_h, crop.shape[0]), 0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            ax.set_title(f"{result.activations[r, j]:.2g}", fontsize=6, pad=1)
+        axes[r, 0].set_ylabel(f"ch {result.channels[r]}", fontsize=7)
+    rf = result.receptive_field
+    fig.suptitle(title or f"{result.layer}: top {k} patches per channel (receptive field {rf.size[0]}x{rf.size[1]}, "
+                 f"stride {rf.stride[0]})", fontsize=9)
+    fig.tight_layout()
+    return fig
