@@ -1,0 +1,125 @@
+"""Gradients of a class score with respect to the input pixels: vanilla saliency maps (Simonyan et
+al. 2014) and guided backpropagation (Springenberg et al. 2015), as in cs231n's *Visualizing and
+Understanding*. Shown next to Grad-CAM in chapter 10.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dlpy.layers import feature_model
+from dlpy.viz.activations import image_batch
+from dlpy.viz.gradcam import score_source
+
+
+def _class_indices(classes, n: int, num_classes: int) -> np.ndarray:
+    chosen = np.asarray(classes)
+    if not np.issubdtype(chosen.dtype, np.integer):
+        raise TypeError(f"classes are integer class indices; got {classes!r}.")
+    chosen = np.broadcast_to(chosen, (n,)) if chosen.ndim == 0 else chosen
+    if chosen.shape != (n,):
+        raise ValueError(f"Give one class per image ({n}); got shape {chosen.shape}.")
+    bad = chosen[(chosen < 0) | (chosen >= num_classes)]
+    if bad.size:
+        raise ValueError(f"Class index {int(bad[0])} is out of range: the model has {num_classes} classes.")
+    return chosen.astype("int32")
+
+
+def _score_function(model: keras.Model):
+    """images in model input space -> class scores (n, classes): logits where the model ends in a
+    softmax or sigmoid; a single sigmoid unit gives two classes (-z, z)."""
+    source = score_source(model)
+    hidden = None if source is None else feature_model(model, source[0])
+
+    def scores(x):
+        out = model(x, training=False) if hidden is None else source[1](hidden(x, training=False))
+        out = tf.reshape(out, (tf.shape(out)[0], -1))
+        return tf.concat([-out, out], axis=-1) if out.shape[-1] == 1 else out
+
+    units = model.outputs[0].shape[-1]
+    return scores, 2 if units == 1 else int(units)
+
+
+def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
+    """d(score of ``classes[i]``)/d(pixels of image i), shape (n, h, w, channels), through
+    ``preprocess`` (so in the units of the images you pass). Taught in chapter 10."""
+    batch = image_batch(images, model)
+    scores, num_classes = _score_function(model)
+    chosen = _class_indices(classes, len(batch), num_classes)
+
+    @tf.function
+    def gradients(x, targets):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            inputs = x if preprocess is None else preprocess(x)
+            total = tf.reduce_sum(tf.gather(scores(inputs), targets, batch_dims=1))
+        return tape.gradient(total, x)
+
+    return gradients(tf.constant(batch), tf.constant(chosen)).numpy()
+
+
+def saliency_maps(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
+    """Vanilla saliency: the largest absolute input gradient over the colour channels, each map
+    scaled to [0, 1]; shape (n, h, w). Taught in chapter 10."""
+    magnitude = np.abs(input_gradients(model, images, classes, preprocess)).max(axis=-1)
+    return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-12)
+
+
+def _guided(function):
+    """``function`` (a ReLU-like activation) whose gradient passes only where both the incoming
+    gradient and the ReLU's own gradient are positive."""
+
+    @tf.custom_gradient
+    def guided(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = function(x)
+        local = tape.gradient(y, x)
+
+        def backward(upstream):
+            return upstream * tf.cast(upstream > 0, upstream.dtype) * tf.cast(local > 0, upstream.dtype)
+
+        return y, backward
+
+    return guided
+
+
+class _GuidedReLU(keras.layers.ReLU):
+    def call(self, inputs):
+        return _guided(super().call)(inputs)
+
+
+def guided_model(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` (same weights) whose ReLUs backpropagate only positive gradients: what
+    guided backpropagation differentiates. Nested models are copied too. Taught in chapter 10."""
+
+    def clone(layer):
+        if isinstance(layer, keras.Model):
+            return layer  # clone_model(recursive=True) descends into it
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.ReLU):
+            return _GuidedReLU.from_config(config)
+        copy = layer.__class__.from_config(config)
+        if getattr(getattr(layer, "activation", None), "__name__", "") == "relu":
+            copy.activation = _guided(keras.activations.relu)
+        return copy
+
+    copy = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def guided_backprop(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
+    """Guided backpropagation: input gradients of the class scores through guided ReLUs,
+    shape (n, h, w, channels). Show with :func:`to_displayable_gradient`. Taught in chapter 10."""
+    return input_gradients(guided_model(model), images, classes, preprocess)
+
+
+def to_displayable_gradient(gradient) -> np.ndarray:
+    """An input gradient (h, w, 3) as an image in [0, 1]: standardized, 0.5 is zero, 0.15 per
+    standard deviation (the book's display of gradient-ascent images)."""
+    gradient = np.asarray(gradient, dtype="float32")
+    shown = (gradient - gradient.mean()) / (gradient.std() + 1e-8) * 0.15 + 0.5
+    return np.clip(shown, 0.0, 1.0)
