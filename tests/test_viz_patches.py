@@ -77,6 +77,11 @@ def test_random_convnet_matches_brute_force(one_per_image):
             top, left, bottom, right = field.clipped_box(r, q)
             np.testing.assert_array_equal(crop, images[i, top:bottom, left:right])
     assert result.layer == "base.conv" and list(result.channels) == [4, 1, 2]
+    best = result.strongest(2)
+    order = np.argsort(-result.activations[:, -1])[:2]
+    assert list(best.channels) == list(result.channels[order])
+    np.testing.assert_array_equal(best.activations, result.activations[order])
+    assert best.crops[0] is result.crops[order[0]]
     plot_top_patches(result)
 
 

@@ -33,6 +33,14 @@ class TopPatches:
     crops: list
     receptive_field: ReceptiveField
 
+    def strongest(self, count: int) -> TopPatches:
+        """The ``count`` channels whose k-th best activation is highest (consistently strong
+        channels, not ones lit by a single image), strongest first."""
+        order = np.argsort(-self.activations[:, -1], kind="stable")[:count]
+        return TopPatches(self.layer, self.channels[order], self.activations[order], self.image_indices[order],
+                          self.positions[order], self.boxes[order], [self.crops[i] for i in order],
+                          self.receptive_field)
+
 
 def _channels(channels, available: int) -> np.ndarray:
     if channels is None:
