@@ -105,7 +105,8 @@ def test_adam_update_matches_numpy(rng):
         mt, vt = 0.9 * mt + 0.1 * g, 0.999 * vt + 0.001 * g ** 2
         xt = xt - 0.5 * (mt / (1 - 0.9 ** step)) / (np.sqrt(vt / (1 - 0.999 ** step)) + 1e-7)
         x, m, v = (np.asarray(t) for t in adam_update(x, g, m, v, float(step), 0.5))
-    np.testing.assert_allclose(x, xt, rtol=1e-5, atol=1e-6)  # float32 rounding near zero
+    # 1 - 0.999**t in float32 keeps only ~4 significant digits: a relative 1e-4 on the step
+    np.testing.assert_allclose(x, xt, rtol=1e-4, atol=1e-5)
 
 
 # ----------------------------------------------------------------------------- the loop, on a tiny model
