@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from dlpy.vae import MNIST_SHAPE, check_image_batch, prepare_images, tile_images
+from dlpy.vae import MNIST_SHAPE, check_image_batch, default_jit_compile, prepare_images, tile_images
 
 
 def to_tanh_range(images) -> np.ndarray:
@@ -118,6 +118,7 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Separate optimizers; the default is Adam(2e-4, beta_1=0.5) for both (the DCGAN paper's)."""
+        kwargs.setdefault("jit_compile", default_jit_compile())
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
