@@ -1,0 +1,19 @@
+"""Boston housing prices: 13 numeric features per suburb, median price in k$. Taught in chapter 03."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlpy.data.registry import fetch
+
+FEATURE_NAMES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT")
+
+
+def load_boston_housing():
+    """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.boston_housing`` (404 + 102
+    samples, float64; targets in thousands of dollars). Features are not normalized: see
+    :func:`dlpy.validation.normalize`. Taught in chapter 03."""
+    import keras
+
+    fetch("boston_housing")  # hash-checked, with the registry's clear error when missing
+    return keras.datasets.boston_housing.load_data()
