@@ -18,11 +18,11 @@ BOOK_FILTERS = (32, 64, 128, 256, 256)
 def mnist_dense(input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
     """The densely connected baseline of chapter 05 (chapter 02's network: Dense(512) -> softmax) on
     raw 0-255 digit images (a Rescaling layer inside). Taught in chapter 05."""
-    inputs = keras.Input(shape=input_shape)
-    x = layers.Rescaling(1.0 / 255)(inputs)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, activation="relu")(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    inputs = keras.Input(shape=input_shape, name="digit")
+    x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="dense")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="softmax")(x)
     model = keras.Model(inputs, outputs, name="mnist_dense")
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -31,15 +31,15 @@ def mnist_dense(input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
 def mnist_convnet(input_shape=(28, 28, 1), num_classes: int = 10) -> keras.Model:
     """The book's first convnet: Conv2D(32) -> MaxPooling -> Conv2D(64) -> MaxPooling -> Conv2D(128)
     -> Flatten -> softmax, on raw 0-255 images (Rescaling inside). Taught in chapter 05."""
-    inputs = keras.Input(shape=input_shape)
-    x = layers.Rescaling(1.0 / 255)(inputs)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(64, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(128, 3, activation="relu")(x)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    inputs = keras.Input(shape=input_shape, name="digit")
+    x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv2d_1")(x)
+    x = layers.MaxPooling2D(2, name="max_pooling2d_1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2d_2")(x)
+    x = layers.MaxPooling2D(2, name="max_pooling2d_2")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv2d_3")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="softmax")(x)
     model = keras.Model(inputs, outputs, name="mnist_convnet")
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
