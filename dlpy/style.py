@@ -296,11 +296,14 @@ def synthesize_texture(backbone, style_image, size=128, *, steps: int = 300, lea
 
 
 def invert_features(backbone, image, layer: str, *, steps: int = 200, learning_rate: float = 8.0,
-                    tv_weight: float = 1e-5, seed: int = 0, **kwargs):
+                    tv_weight: float = 3e-5, seed: int = 0, **kwargs):
     """Feature inversion (Mahendran & Vedaldi 2015): from noise, find an image whose features at
-    ``layer`` match those of ``image``, with a total-variation prior. Returns ``(image, progress)``.
-    Taught in chapter 14."""
+    ``layer`` match those of ``image``, with a total-variation prior. The feature loss is divided by
+    the mean square of the target features, so ``tv_weight`` means the same at every layer.
+    Returns ``(image, progress)``. Taught in chapter 14."""
     transfer = StyleTransfer(backbone, content_layer=layer, style_layers=())
     image = check_image(image)
-    return transfer.run(noise_image(image.shape[:2], seed), transfer.content_target(image), (),
-                        LossWeights(1.0, 0.0, tv_weight), steps, learning_rate, **kwargs)
+    target = transfer.content_target(image)
+    relative = 1.0 / max(float(tf.reduce_mean(tf.square(target))), 1e-12)
+    return transfer.run(noise_image(image.shape[:2], seed), target, (),
+                        LossWeights(relative, 0.0, tv_weight), steps, learning_rate, **kwargs)
