@@ -61,9 +61,9 @@ def main():
     print(f"device: {cfg.device}; {len(x)} images {image_size}, batches of {args.batch_size}, filters {filters}")
     for label, rate in results.items():
         print(f"training from {label:38s} {rate:7.2f} steps/s   ({rate / reference:.2f}x NumPy)")
+    training_rate = results["tf.data, cached (dlpy pipeline)"]
     for label, rate in alone.items():
-        print(f"pipeline alone, {label:10s} {rate:8.1f} batches/s ({rate / results['tf.data, cached (dlpy pipeline)']:.0f}x "
-              "the training rate)")
+        print(f"pipeline alone, {label:10s} {rate:8.1f} batches/s ({rate / training_rate:.0f}x the training rate)")
 
 
 if __name__ == "__main__":

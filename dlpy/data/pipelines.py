@@ -36,7 +36,8 @@ def class_folders(directory, class_names=None) -> dict[str, int]:
     found = sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
     if class_names is None:
         if not found:
-            raise ValueError(f"Image folder {directory} has no class subfolders: expected {directory}/<class>/<images>.")
+            raise ValueError(f"Image folder {directory} has no class subfolders: "
+                             f"expected {directory}/<class>/<images>.")
         class_names = found
     else:
         missing = [name for name in class_names if name not in found]
