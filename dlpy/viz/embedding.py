@@ -25,9 +25,13 @@ def embed_2d(features, method: str = "tsne", *, seed: int = 0, perplexity: float
         return PCA(n_components=2, random_state=seed).fit_transform(features)
     if method == "tsne":
         from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
 
         perplexity = min(perplexity, (len(features) - 1) / 3)
-        return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features)
+        # One thread: for the few thousand points of a course map this is seconds, and OpenMP threads
+        # spinning on a busy machine made it an order of magnitude slower.
+        with threadpool_limits(limits=1):
+            return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features)
     raise ValueError(f"method is one of {METHODS}, got {method!r}")
 
 
