@@ -116,7 +116,8 @@ def top_activating_patches(model: keras.Model, layer: str, images, channels=None
 
 def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = None):
     """One row per channel, its strongest crops left to right, each titled with its activation.
-    Crops at the image border are smaller (they are only the pixels the unit sees). Returns the figure.
+    Each crop is drawn where it lies in the unit's full field: at the border part of the field is padding
+    and stays blank. Returns the figure.
     Taught in chapter 11."""
     import matplotlib.pyplot as plt
 
@@ -124,19 +125,21 @@ def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = 
 
     rows, k = result.activations.shape
     fig, axes = plt.subplots(rows, k, figsize=(size * k + 0.8, size * rows + 0.5), squeeze=False)
-    full_h, full_w = min(result.receptive_field.size[0], result.receptive_field.input_shape[0]), \
-        min(result.receptive_field.size[1], result.receptive_field.input_shape[1])
+    field = result.receptive_field
     for r in range(rows):
         for j in range(k):
             ax = axes[r, j]
             crop = _to_displayable(result.crops[r][j])
-            ax.imshow(crop, extent=(0, crop.shape[1], crop.shape[0], 0))
-            ax.set_xlim(0, max(full_w, crop.shape[1]))
-            ax.set_ylim(max(full_h, crop.shape[0]), 0)
+            # Draw the crop where it lies inside the unit's full field; the blank rest is padding.
+            top, left, _, _ = field.box(*result.positions[r, j])
+            dy, dx = result.boxes[r, j, 0] - top, result.boxes[r, j, 1] - left
+            ax.imshow(crop, extent=(dx, dx + crop.shape[1], dy + crop.shape[0], dy))
+            ax.set_xlim(0, field.size[1])
+            ax.set_ylim(field.size[0], 0)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-            ax.set_title(f"{result.activations[r, j]:.2g}", fontsize=6, pad=1)
+            ax.set_title(f"{result.activations[r, j]:.3g}", fontsize=6, pad=1)
         axes[r, 0].set_ylabel(f"ch {result.channels[r]}", fontsize=7)
     rf = result.receptive_field
     fig.suptitle(title or f"{result.layer}: top {k} patches per channel (receptive field {rf.size[0]}x{rf.size[1]}, "
