@@ -159,6 +159,35 @@ def entropy_bits(probabilities) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
+def plot_temperatures(probabilities, vocabulary: CharVocabulary, temperatures=(0.2, 0.5, 1.0, 1.2),
+                      top: int = 12, title: str | None = None):
+    """One bar chart per temperature: how reweighting changes one predicted next-character
+    distribution (its ``top`` most likely characters at T = 1) and its entropy in bits.
+
+    Returns the matplotlib axes. Taught in chapter 12.
+    """
+    import matplotlib.pyplot as plt
+
+    p = np.asarray(probabilities, dtype="float64").ravel()
+    if p.size != vocabulary.size:
+        raise ValueError(f"Expected {vocabulary.size} probabilities (one per character), got {p.size}.")
+    order = np.argsort(p)[::-1][:top]
+    labels = [repr(vocabulary.chars[i])[1:-1].replace(" ", "␣") or "?" for i in order]
+    _, axes = plt.subplots(1, len(temperatures), figsize=(3.2 * len(temperatures), 3.0), sharey=True,
+                           squeeze=False)
+    for ax, temperature in zip(axes[0], temperatures):
+        reweighted = reweight_distribution(p, temperature)
+        ax.bar(range(len(order)), reweighted[order], color="C0" if temperature == 1 else "C1")
+        ax.set_xticks(range(len(order)), labels, fontsize=9)
+        ax.set_title(f"T = {temperature}   H = {entropy_bits(reweighted):.2f} bits", fontsize=10)
+        ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel("probability of the next character")
+    if title:
+        plt.suptitle(title)
+    plt.tight_layout()
+    return axes[0]
+
+
 def sample_next_char(probabilities, temperature: float, rng: np.random.Generator) -> int:
     """The book's ``sample()``: reweight by temperature and draw one index with NumPy.
 
@@ -244,11 +273,16 @@ class TextGenerator:
     For a chain ``encoding -> one RNN layer -> head`` it runs the exact sliding window as 60
     "lanes" of RNN states (see the module docstring): the same characters as the book's loop,
     one batched cell step per character. Other models run ``model(window)`` per character
-    inside the same compiled loop. ``strategy`` says which was chosen. Taught in chapter 12.
+    inside the same compiled loop. ``strategy`` says which was chosen (``"auto"`` picks the lanes
+    when it can; ``"sliding window"`` forces the simple loop, e.g. to compare speeds).
+    Taught in chapter 12.
     """
 
-    def __init__(self, model, vocabulary: CharVocabulary):
+    def __init__(self, model, vocabulary: CharVocabulary, strategy: str = "auto"):
         import tensorflow as tf
+
+        if strategy not in ("auto", "lanes", "sliding window"):
+            raise ValueError(f"strategy must be 'auto', 'lanes' or 'sliding window', got {strategy!r}")
 
         if len(model.inputs) != 1 or len(model.input_shape) != 2 or model.input_shape[1] is None:
             raise ValueError(
@@ -265,9 +299,14 @@ class TextGenerator:
         self.window = int(model.input_shape[1])
         chain = _rnn_chain(model)
         self.strategy = "sliding window"
-        if chain is not None and self._chain_matches_model(chain):
+        if strategy != "sliding window" and chain is not None and self._chain_matches_model(chain):
             self._encoders, self._rnn, self._head = chain
             self.strategy = "lanes"
+        elif strategy == "lanes":
+            raise ValueError(
+                "strategy='lanes' needs a chain: character ids -> CategoryEncoding/Embedding -> one RNN layer "
+                "(LSTM, GRU or SimpleRNN; last output only) -> head layers. Use strategy='auto' for other models."
+            )
         self._compiled = tf.function(self._generate_ids, input_signature=[
             tf.TensorSpec([None, self.window], tf.int32, name="window_ids"),
             tf.TensorSpec([None], tf.float32, name="inverse_temperature"),

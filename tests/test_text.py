@@ -239,3 +239,22 @@ def test_sample_callback_keeps_samples_of_the_chosen_epochs():
     assert sorted(callback.samples) == [1, 3]
     assert sorted(callback.samples[3]) == [0.2, 1.0]
     assert all(len(sample) == 25 for sample in callback.samples[3].values())
+
+
+def test_strategy_choice():
+    assert text.TextGenerator(random_model("lstm"), VOCAB, strategy="sliding window").strategy == "sliding window"
+    with pytest.raises(ValueError, match="strategy='lanes' needs a chain"):
+        text.TextGenerator(random_model("conv"), VOCAB, strategy="lanes")
+    with pytest.raises(ValueError, match="strategy must be"):
+        text.TextGenerator(random_model("lstm"), VOCAB, strategy="stateful")
+
+
+def test_plot_temperatures_draws_the_reweighted_distributions():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    axes = text.plot_temperatures(PROBS, PROBS_VOCAB, temperatures=(0.5, 2.0), top=5)
+    for ax, temperature in zip(axes, (0.5, 2.0)):
+        heights = [bar.get_height() for bar in ax.patches]
+        np.testing.assert_allclose(heights, text.reweight_distribution(PROBS, temperature)[:5])
+        assert f"{text.entropy_bits(text.reweight_distribution(PROBS, temperature)):.2f} bits" in ax.get_title()
