@@ -4,8 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy.viz.activations import (activation_sparsity, channel_grid, first_conv_layer, image_batch,
-                                  layer_activations, rgb_filter_tiles, spatial_layers)
+from dlpy.viz.activations import (
+    activation_sparsity,
+    channel_grid,
+    first_conv_layer,
+    image_batch,
+    layer_activations,
+    rgb_filter_tiles,
+    spatial_layers,
+)
 
 
 def nested_classifier():

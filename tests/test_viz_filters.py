@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlpy.viz.filters import (GREY, GradientAscent, Regularizers, filter_grid, gaussian_blur, gaussian_kernel,
-                              to_displayable, visualize_filters)
+from dlpy.viz.filters import (
+    GREY,
+    GradientAscent,
+    Regularizers,
+    filter_grid,
+    gaussian_blur,
+    gaussian_kernel,
+    to_displayable,
+    visualize_filters,
+)
 
 
 def small_convnet():

@@ -33,7 +33,7 @@ def image_batch(images, model: keras.Model) -> np.ndarray:
             f"Model {model.name!r} takes {expected[-1]} channels, the images have {batch.shape[-1]} "
             f"(shape {batch.shape}). Convert them, e.g. to RGB, first."
         )
-    for axis, name in ((1, "height"), (2, "width")):
+    for axis in (1, 2):
         if expected[axis] is not None and batch.shape[axis] != expected[axis]:
             raise ValueError(
                 f"Model {model.name!r} takes images of size {expected[1]}x{expected[2]}, got "
