@@ -64,7 +64,8 @@ def _pair(value, what: str) -> tuple[int, int]:
 
 def patch_positions(length: int, patch: int, stride: int) -> np.ndarray:
     """Top (or left) coordinates of a patch sliding along an axis of ``length`` pixels; the last
-    position is added when the stride does not end flush with the border, so every pixel is covered."""
+    position is added when the stride does not end flush with the border, so every pixel is covered.
+    Taught in chapter 11."""
     positions = list(range(0, length - patch + 1, stride))
     if positions[-1] != length - patch:
         positions.append(length - patch)
@@ -72,7 +73,8 @@ def patch_positions(length: int, patch: int, stride: int) -> np.ndarray:
 
 
 def check_image(model: keras.Model, image) -> np.ndarray:
-    """``image`` as a float32 (H, W, C) array that ``model`` accepts; a clear error otherwise."""
+    """``image`` as a float32 (H, W, C) array that ``model`` accepts; a clear error otherwise.
+    Taught in chapter 11."""
     image = np.asarray(image, dtype="float32")
     if image.ndim == 4 and image.shape[0] == 1:
         image = image[0]
