@@ -170,3 +170,14 @@ def test_non_spatial_layer_is_refused():
         GradCam(model, "scores")
     with pytest.raises(ValueError, match="features"):
         GradCam(model, "no_such_layer")
+
+
+def test_select_keeps_the_two_axes(cam):
+    images = np.stack([quadrant_image(seed) for seed in range(3)])
+    maps = cam(images, classes=np.array([[0, 1], [2, 3], [1, 0]]))
+    first = maps.select(classes=0)
+    assert first.grad_cam.shape == (3, 1, SIZE, SIZE)
+    np.testing.assert_array_equal(first.classes[:, 0], [0, 2, 1])
+    one = maps.select(images=1)
+    assert one.grad_cam_plus_plus.shape == (1, 2, SIZE, SIZE) and one.outputs.shape == (1, 2)
+    np.testing.assert_array_equal(one.classes, [[2, 3]])

@@ -139,7 +139,7 @@ def activation_sparsity(activations: dict) -> dict[str, float]:
 
 
 def first_conv_layer(model: keras.Model) -> str:
-    """The address of the first Conv2D layer that reads the RGB image (chapter 08's filter tiles)."""
+    """The address of the first Conv2D layer that reads the RGB image. Taught in chapter 08."""
     for path in layer_paths(model):
         layer = find_layer(model, path)
         if type(layer).__name__ == "Conv2D" and layer.kernel.shape[2] == 3:

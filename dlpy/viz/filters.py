@@ -50,7 +50,8 @@ class Regularizers:
 
 
 def gaussian_kernel(sigma: float) -> np.ndarray:
-    """A normalized 1-D Gaussian of standard deviation ``sigma`` pixels, radius ``ceil(3 sigma)``."""
+    """A normalized 1-D Gaussian of standard deviation ``sigma`` pixels, radius ``ceil(3 sigma)``.
+    Taught in chapter 09."""
     radius = max(1, int(np.ceil(3.0 * sigma)))
     x = np.arange(-radius, radius + 1, dtype="float32")
     kernel = np.exp(-0.5 * (x / sigma) ** 2)

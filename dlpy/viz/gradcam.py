@@ -25,13 +25,20 @@ class ClassActivationMaps:
 
     ``grad_cam`` and ``grad_cam_plus_plus``: (n, k, h, w) maps at the layer's resolution, each
     scaled to [0, 1]; ``classes``: (n, k) class indices; ``outputs``: (n, k) the model's output for
-    those classes (probabilities for a softmax classifier).
+    those classes (probabilities for a softmax classifier). Taught in chapter 10.
     """
 
     grad_cam: np.ndarray
     grad_cam_plus_plus: np.ndarray
     classes: np.ndarray
     outputs: np.ndarray
+
+    def select(self, images=slice(None), classes=slice(None)) -> ClassActivationMaps:
+        """Some of the images and classes: ``maps.select(classes=slice(0, 1))`` keeps each image's top class."""
+        images = slice(images, images + 1) if isinstance(images, int) else images
+        classes = slice(classes, classes + 1) if isinstance(classes, int) else classes
+        return ClassActivationMaps(self.grad_cam[images, classes], self.grad_cam_plus_plus[images, classes],
+                                   self.classes[images, classes], self.outputs[images, classes])
 
 
 def score_source(model: keras.Model):

@@ -119,7 +119,7 @@ def guided_backprop(model: keras.Model, images, classes, preprocess=None) -> np.
 
 def to_displayable_gradient(gradient) -> np.ndarray:
     """An input gradient (h, w, 3) as an image in [0, 1]: standardized, 0.5 is zero, 0.15 per
-    standard deviation (the book's display of gradient-ascent images)."""
+    standard deviation (the book's display of gradient-ascent images). Taught in chapter 10."""
     gradient = np.asarray(gradient, dtype="float32")
     shown = (gradient - gradient.mean()) / (gradient.std() + 1e-8) * 0.15 + 0.5
     return np.clip(shown, 0.0, 1.0)
