@@ -192,3 +192,20 @@ def test_imdb_reviews_subset_real_data(monkeypatch, tmp_path):
         assert sorted(set(data.token_indices(i))) == list(np.flatnonzero(data.x_train[i]))
     again = imdb.load_imdb(train_size=30, test_size=11, cache=False)
     assert again.texts_train == data.texts_train  # seeded: the same reviews in the same order
+
+
+def test_cache_storage_round_trip(tmp_path):
+    rng = np.random.default_rng(5)
+    x_train = (rng.random((7, 40)) < 0.2).astype(np.uint8)
+    x_test = (rng.random((3, 40)) < 0.2).astype(np.uint8)
+    x_test[1] = 0  # an empty review
+    texts_train = [f"review {i} ünïcode" for i in range(7)]
+    texts_test = ["a", "", "c"]
+    path = tmp_path / "cache.npz"
+    imdb._save_cache(path, x_train, np.ones(7, "float32"), x_test, np.zeros(3, "float32"),
+                     [f"w{j}" for j in range(40)], texts_train, texts_test)
+    with np.load(path) as stored:
+        np.testing.assert_array_equal(imdb._dense_from_columns(stored, "x_train", 40), x_train)
+        np.testing.assert_array_equal(imdb._dense_from_columns(stored, "x_test", 40), x_test)
+        assert imdb._unpack_texts(stored["train_blob"], stored["train_offsets"]) == texts_train
+        assert imdb._unpack_texts(stored["test_blob"], stored["test_offsets"]) == texts_test

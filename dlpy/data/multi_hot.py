@@ -87,6 +87,13 @@ class TextClassificationData:
             indices = indices[:max_words]
         return " ".join(self.vocabulary[j] for j in indices)
 
+    def encode(self, texts) -> np.ndarray:
+        """Multi-hot rows for new samples (raw strings for the reviews route, word-index sequences
+        for the ``keras.datasets`` route), encoded with this data set's vocabulary."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of texts; wrap a single text in a list")
+        return multi_hot([self._to_indices(t) for t in texts], len(self.vocabulary))
+
     def words(self, row) -> list[str]:
         """The vocabulary words present in one multi-hot row (what the model actually receives:
         a set, without order or counts)."""
