@@ -4,7 +4,7 @@ training statistics only, fold averaging, and the missing-file error."""
 import numpy as np
 import pytest
 
-from dlpy.data import DataNotAvailableError, REGISTRY, keras_home
+from dlpy.data import REGISTRY, DataNotAvailableError, keras_home
 from dlpy.data.boston import FEATURE_NAMES, load_boston_housing
 from dlpy.plots import smooth_curve
 from dlpy.validation import KFoldResult, cross_validate, kfold_indices, normalize

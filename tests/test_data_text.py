@@ -8,8 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from dlpy.data import DataNotAvailableError, REGISTRY, keras_home
-from dlpy.data import imdb, reuters
+from dlpy.data import REGISTRY, DataNotAvailableError, imdb, keras_home, reuters
 from dlpy.data.multi_hot import balanced_subset, multi_hot, word_index_vocabulary
 
 # A hand-made corpus whose word counts have no ties near the cut, so the vocabulary order is certain.

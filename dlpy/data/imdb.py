@@ -53,13 +53,15 @@ def load_imdb(num_words: int = 10_000, source: str = "reviews", train_size: int 
 # --- the raw-review route -----------------------------------------------------------------------
 
 def clean_review(text: str) -> str:
-    """The reviews contain HTML line breaks (``<br />``); replace them by spaces before tokenizing."""
+    """The reviews contain HTML line breaks (``<br />``); replace them by spaces before tokenizing.
+    Taught in chapter 01."""
     return text.replace("<br />", " ")
 
 
 def make_vectorizer(num_words: int, output_mode: str = "multi_hot", vocabulary=None):
     """The ``TextVectorization`` layer of chapter 01: lowercase, strip punctuation, split on spaces,
-    keep the ``num_words`` most frequent words (index 0 of a multi-hot vector is ``[UNK]``)."""
+    keep the ``num_words`` most frequent words (index 0 of a multi-hot vector is ``[UNK]``).
+    Taught in chapter 01."""
     import keras
 
     return keras.layers.TextVectorization(max_tokens=num_words, output_mode=output_mode, vocabulary=vocabulary)
