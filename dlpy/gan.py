@@ -30,20 +30,22 @@ def from_tanh_range(images) -> np.ndarray:
     return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
 
 
-def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 32)):
-    """Dense to a small feature map, a Conv2DTranspose stack (stride 2, LeakyReLU) up to the image
-    size, and a tanh output in [-1, 1]. Taught in chapter 16."""
+def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 32), batch_norm: bool = True):
+    """Dense to a small feature map, a Conv2DTranspose stack (stride 2, batch normalization as in the
+    DCGAN paper, LeakyReLU) up to the image size, and a tanh output in [-1, 1]. Taught in chapter 16."""
     height, width, channels = image_shape
     scale = 2 ** len(filters)
     if height % scale or width % scale:
         raise ValueError(f"The generator upsamples by {scale}: image height and width must be multiples of it, "
                          f"got {height}x{width}.")
     inputs = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense((height // scale) * (width // scale) * 2 * filters[0])(inputs)
+    x = layers.Dense((height // scale) * (width // scale) * 2 * filters[0], use_bias=not batch_norm)(inputs)
+    x = layers.BatchNormalization()(x) if batch_norm else x
     x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Reshape((height // scale, width // scale, 2 * filters[0]))(x)
     for f in filters:
-        x = layers.Conv2DTranspose(f, 4, strides=2, padding="same")(x)
+        x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
+        x = layers.BatchNormalization()(x) if batch_norm else x
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     outputs = layers.Conv2D(channels, 5, padding="same", activation="tanh", name="image")(x)
     return keras.Model(inputs, outputs, name="generator")
@@ -139,7 +141,9 @@ class GAN(keras.Model):
 
         check_image_batch(real_images, self.image_shape, "This GAN's discriminator")
         batch_size = ops.shape(real_images)[0]
-        fakes = self.generator(self.sample_latent(batch_size), training=False)
+        # training=True: the fakes are made as in the generator phase (batch statistics in batch
+        # normalization); only the normalization's running averages move, never a trained weight
+        fakes = self.generator(self.sample_latent(batch_size), training=True)
         targets = discriminator_targets(batch_size, self.label_noise, self.seed_generator)
         images = ops.concatenate([ops.cast(real_images, fakes.dtype), fakes], axis=0)
         with tf.GradientTape() as tape:
@@ -182,10 +186,12 @@ class GAN(keras.Model):
         return cls(generator, discriminator, **config)
 
 
-def build_gan(latent_dim: int = 64, image_shape=MNIST_SHAPE, label_noise: float = 0.05, seed=None) -> GAN:
+def build_gan(latent_dim: int = 64, image_shape=MNIST_SHAPE, label_noise: float = 0.05, seed=None,
+              generator_filters=(64, 32), discriminator_filters=(32, 64)) -> GAN:
     """The chapter's DCGAN for small images, ready to ``compile()`` and ``fit(images_in_tanh_range)``.
     Taught in chapter 16."""
-    return GAN(build_generator(latent_dim, image_shape), build_discriminator(image_shape),
+    return GAN(build_generator(latent_dim, image_shape, generator_filters),
+               build_discriminator(image_shape, discriminator_filters),
                label_noise=label_noise, seed=seed, name="dcgan")
 
 
