@@ -67,8 +67,11 @@ def bench(name, make_step, args, flops, iterations, eager_iterations):
     for mode, step in [("eager", make_step(compiled=False)), ("tf.function", make_step(compiled=True)),
                        ("tf.function + XLA", make_step(compiled=True, jit_compile=True))]:
         n = eager_iterations if mode == "eager" else iterations
+        def call(step=step):
+            return [t.numpy() for t in tf.nest.flatten(step(*args))]
+
         try:
-            seconds = time_calls(lambda: [t.numpy() for t in tf.nest.flatten(step(*args))], n)
+            seconds = time_calls(call, n)
         except Exception as error:  # XLA may be unavailable for an op on some builds
             print(f"{name:15s} {mode:18s} failed: {type(error).__name__}: {str(error)[:120]}")
             continue

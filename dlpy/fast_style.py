@@ -27,12 +27,15 @@ def _conv_block(x, filters, kernel, strides, name, activation=True):
     return keras.layers.ReLU(name=f"{name}_relu")(x) if activation else x
 
 
-def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, name: str = "transform_net") -> keras.Model:
+def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, add_input: bool = True,
+                  name: str = "transform_net") -> keras.Model:
     """The image-transformation network: RGB 0-255 in, RGB 0-255 out, same size (a multiple of 4).
 
     A 9x9 convolution, two stride-2 convolutions, ``residual_blocks`` residual blocks, two
     upsample-then-convolve blocks (no checkerboard artefacts), a 9x9 convolution to RGB; instance
     normalisation after every hidden convolution. Johnson et al. use ``(32, 64, 128)`` and 5 blocks.
+    ``add_input=True`` adds the photo to the output (clipped to 0-255), so the untrained network is
+    close to the identity and a short training only has to learn the style; ``False`` is Johnson's.
     Taught in chapter 14.
     """
     small, medium, large = filters
@@ -51,7 +54,11 @@ def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, name: str = "t
     x = keras.layers.UpSampling2D(2, interpolation="nearest", name="up0_resize")(x)
     x = _conv_block(x, small, 3, 1, "up0")
     x = keras.layers.Conv2D(3, 9, padding="same", activation="tanh", name="to_rgb")(x)
-    outputs = keras.layers.Rescaling(127.5, offset=127.5, name="to_pixels")(x)
+    if not add_input:
+        return keras.Model(inputs, keras.layers.Rescaling(127.5, offset=127.5, name="to_pixels")(x), name=name)
+    x = keras.layers.Rescaling(127.5, name="to_pixel_change")(x)
+    x = keras.layers.Add(name="add_photo")([inputs, x])
+    outputs = keras.layers.ReLU(max_value=255.0, name="clip_0_255")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -83,7 +90,8 @@ class FastStyleTrainer:
         self.weights = (weights or transfer.default_weights).as_tensor()
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.optimizer.build(net.trainable_variables)
-        self.train_step = tf.function(self._train_step, input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+        batch = tf.TensorSpec((None, None, None, 3), tf.float32)
+        self.train_step = tf.function(self._train_step, input_signature=[batch])
 
     def losses(self, photos, training: bool = False) -> tf.Tensor:
         """``[total, content, style, tv]`` (weighted) of the network's output on a batch of photos."""

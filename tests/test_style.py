@@ -192,8 +192,9 @@ def test_instance_norm_matches_numpy(rng):
     assert rel_error(y, (x - mean) / np.sqrt(var + 1e-5)) <= 1e-4
 
 
-def test_transform_net_keeps_the_shape(rng):
-    net = transform_net(filters=(4, 8, 8), residual_blocks=1)
+@pytest.mark.parametrize("add_input", [True, False])
+def test_transform_net_keeps_the_shape(rng, add_input):
+    net = transform_net(filters=(4, 8, 8), residual_blocks=1, add_input=add_input)
     photo = rng.uniform(0, 255, (2, 32, 36, 3)).astype("float32")
     out = net(photo).numpy()
     assert out.shape == photo.shape
