@@ -38,7 +38,8 @@ def load_cats_and_dogs(image_size=(180, 180), batch_size: int = 32, seed: int = 
     """``(train_ds, validation_ds, test_ds)``: batches of ``(images, labels)``, images float32 in
     [0, 255] of shape ``(batch, *image_size, 3)``, labels int32 (0 = cat, 1 = dog).
 
-    The training set is reshuffled every epoch from ``seed``; validation and test keep a fixed order.
+    The training set is reshuffled every epoch from ``seed``; validation and test are shuffled once,
+    into one fixed order that mixes the classes (so ``test_ds.take(2)`` holds cats and dogs).
     ``directory`` overrides the registry folder (it must hold ``train``, ``validation`` and ``test``).
     Taught in chapter 06.
     """
@@ -46,8 +47,9 @@ def load_cats_and_dogs(image_size=(180, 180), batch_size: int = 32, seed: int = 
     datasets = []
     for split in SPLIT_SIZES:
         datasets.append(image_folder_dataset(
-            root / split, image_size, batch_size, shuffle=(split == "train"), seed=seed, cache=cache,
-            prefetch=prefetch, class_names=CLASS_NAMES, crop_to_aspect_ratio=crop_to_aspect_ratio,
+            root / split, image_size, batch_size, shuffle=True, seed=seed, cache=cache, prefetch=prefetch,
+            class_names=CLASS_NAMES, crop_to_aspect_ratio=crop_to_aspect_ratio,
+            reshuffle_each_iteration=(split == "train"),
         ))
     return tuple(datasets)
 

@@ -56,12 +56,14 @@ def class_folders(directory, class_names=None) -> dict[str, int]:
 
 
 def optimize_dataset(dataset, batch_size: int | None = 32, *, shuffle: bool = True, seed: int = DEFAULT_SEED,
-                     cache: bool = True, prefetch: bool = True, shuffle_buffer: int | None = None):
+                     cache: bool = True, prefetch: bool = True, shuffle_buffer: int | None = None,
+                     reshuffle_each_iteration: bool = True):
     """Turn an unbatched dataset of (image, label) into a training-ready one: cache (in memory) ->
     seeded shuffle, new order each epoch -> batch -> images as float32 -> prefetch.
 
     ``shuffle_buffer`` defaults to the whole dataset (a perfect shuffle) when its size is known.
-    Taught in chapter 06.
+    ``reshuffle_each_iteration=False`` shuffles once: the same mixed order every pass (for evaluation
+    sets, so that the first batches hold every class). Taught in chapter 06.
     """
     import tensorflow as tf
 
@@ -71,7 +73,7 @@ def optimize_dataset(dataset, batch_size: int | None = 32, *, shuffle: bool = Tr
         if shuffle_buffer is None:
             size = int(dataset.cardinality())
             shuffle_buffer = size if size > 0 else 1024
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=reshuffle_each_iteration)
     if batch_size is not None:
         dataset = dataset.batch(batch_size)
     dataset = dataset.map(lambda x, y: (tf.cast(x, "float32"), y), num_parallel_calls=tf.data.AUTOTUNE)
@@ -82,13 +84,15 @@ def optimize_dataset(dataset, batch_size: int | None = 32, *, shuffle: bool = Tr
 
 def image_folder_dataset(directory, image_size=(180, 180), batch_size: int | None = 32, *, shuffle: bool = True,
                          seed: int = DEFAULT_SEED, cache: bool = True, prefetch: bool = True,
-                         class_names=None, crop_to_aspect_ratio: bool = False):
+                         class_names=None, crop_to_aspect_ratio: bool = False,
+                         reshuffle_each_iteration: bool = True):
     """A ``tf.data.Dataset`` of ``(images, labels)`` from ``directory/<class>/<images>``: images float32
     in [0, 255] of shape ``(batch, *image_size, 3)``, labels int32 class indices (alphabetical class order).
 
     The decoded, resized images are cached in memory as uint8 after the first pass, so later epochs
     cost no JPEG decoding; the order is reshuffled every epoch from ``seed`` (``shuffle=False`` keeps
-    the files' sorted order, for evaluation). Taught in chapter 06.
+    the files' sorted order; ``reshuffle_each_iteration=False`` one fixed mixed order, for evaluation).
+    Taught in chapter 06.
     """
     import keras
     import tensorflow as tf
@@ -103,7 +107,8 @@ def image_folder_dataset(directory, image_size=(180, 180), batch_size: int | Non
     )
     dataset = dataset.map(lambda x, y: (tf.saturate_cast(tf.round(x), tf.uint8), y),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = optimize_dataset(dataset, batch_size, shuffle=shuffle, seed=seed, cache=cache, prefetch=prefetch)
+    dataset = optimize_dataset(dataset, batch_size, shuffle=shuffle, seed=seed, cache=cache, prefetch=prefetch,
+                               reshuffle_each_iteration=reshuffle_each_iteration)
     dataset.class_names = list(counts)
     dataset.class_counts = counts
     return dataset
