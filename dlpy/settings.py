@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -66,10 +68,26 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
     return seed
 
 
-def _gpus():
-    import tensorflow as tf
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Hide what C++ code writes straight to file descriptor 2 (TensorFlow's CUDA probing lines
+    that ignore ``TF_CPP_MIN_LOG_LEVEL``); Python's own ``sys.stderr`` writes are unaffected after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
-    return tf.config.list_physical_devices("GPU")
+
+def _gpus():
+    with quiet_native_stderr():  # the first import and device probe print CUDA noise on a CPU machine
+        import tensorflow as tf
+
+        return tf.config.list_physical_devices("GPU")
 
 
 def describe_device() -> str:
@@ -122,6 +140,7 @@ def setup(chapter: str = "interactive", profile: str | None = None, seed: int = 
     :func:`dlpy.record` are filed under it.
     """
     global _current
+    _gpus()  # first TensorFlow import, quietly
     import keras
     import tensorflow as tf
 

@@ -62,6 +62,8 @@ BACKBONES: dict[str, BackboneSpec] = {
                           ("vgg16",), ("vgg16_notop",), "the book's choice for chapters 07-10"),
     "vgg19": BackboneSpec("vgg19", keras.applications.VGG19, _preprocess_caffe, _deprocess_caffe, 224,
                           (), ("vgg19_notop", "vgg19_notop_uint8"), "the book's choice for style transfer"),
+    "inception_v3": BackboneSpec("inception_v3", keras.applications.InceptionV3, _preprocess_tf, _deprocess_tf,
+                                 299, (), ("inception_v3_notop",), "the book's DeepDream model"),
     "xception": BackboneSpec("xception", keras.applications.Xception, _preprocess_tf, _deprocess_tf, 299,
                              ("xception",), (), "the book's Grad-CAM model (2nd edition)"),
 }
