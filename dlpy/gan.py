@@ -304,3 +304,12 @@ def class_latent_means(generator, classify, count: int = 2000, seed: int = 0):
     means = {int(k): z[labels == k].mean(axis=0) for k in np.unique(labels)}
     counts = {int(k): int(np.sum(labels == k)) for k in np.unique(labels)}
     return means, counts
+
+
+def rescale_to_prior_norm(z) -> np.ndarray:
+    """Latent points scaled to norm ``sqrt(latent_dim)``, where samples of N(0, I) concentrate. An
+    average of many latent points lies near the origin, a region the generator never saw in
+    training; rescaled, it decodes like a typical sample. Taught in chapter 16."""
+    z = np.asarray(z, "float32")
+    norms = np.linalg.norm(z, axis=-1, keepdims=True)
+    return z * np.sqrt(z.shape[-1]) / np.maximum(norms, 1e-12)

@@ -152,3 +152,10 @@ def test_pixel_classifier_and_class_latent_means():
     assert set(means) == {0, 1} and sum(counts.values()) == 400
     assert means[1][0] > 0.5 and means[0][0] < -0.5  # bright images come from positive z[0]
     assert abs(means[1][1]) < 0.3  # the other coordinates do not matter
+
+
+def test_rescale_to_prior_norm_keeps_direction_and_sets_the_typical_norm():
+    z = np.array([[0.3, 0.4, 0.0, 0.0], [0.0, 0.0, -2.0, 0.0]])
+    scaled = gan.rescale_to_prior_norm(z)
+    assert np.allclose(np.linalg.norm(scaled, axis=1), 2.0)  # sqrt(4)
+    assert np.allclose(scaled[0] / np.linalg.norm(scaled[0]), [0.6, 0.8, 0, 0])
