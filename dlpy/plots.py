@@ -94,9 +94,12 @@ def show_images(images, titles=None, columns: int = 8, size: float = 1.6, cmap: 
     images = list(images)
     if not images:
         raise ValueError("No images to show.")
+    titles = None if titles is None else list(titles)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"Got {len(titles)} titles for {len(images)} images.")
     columns = min(columns, len(images))
     rows = math.ceil(len(images) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if titles else 0)),
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + (0.3 if titles is not None else 0)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")

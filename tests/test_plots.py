@@ -32,3 +32,10 @@ def test_show_images_accepts_grayscale_and_rgb():
     assert len(figure.axes) == 2
     with pytest.raises(ValueError):
         show_images([])
+
+
+def test_show_images_takes_titles_as_an_array_and_checks_their_count():
+    figure = show_images(np.zeros((3, 4, 4)), titles=np.array([0, 1, 1]))
+    assert [ax.get_title() for ax in figure.axes] == ["0", "1", "1"]
+    with pytest.raises(ValueError, match="2 titles for 3 images"):
+        show_images(np.zeros((3, 4, 4)), titles=["a", "b"])
