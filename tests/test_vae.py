@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from dlpy import vae
-from dlpy.data import DataNotAvailableError
-from dlpy.data import fashion_mnist
+from dlpy.data import DataNotAvailableError, fashion_mnist
 
 
 def small_images(count=16, seed=0):

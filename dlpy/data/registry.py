@@ -105,7 +105,8 @@ _FILES = [
              "Cats vs dogs small split: 1,000 train / 500 validation / 500 test JPEGs",
              "Kaggle Dogs vs. Cats (Asirra), research and non-commercial use",
              sha256="69617d2e8d5b8180589f23dc96305e5486df311ee31ae5ad0d4b224e3da41df7", size=21612705, archive=True,
-             note="no public URL: build it from 'kagglecatsanddogs' with dlpy.data.cats_dogs.make_cats_and_dogs_small()"),
+             note="no public URL: build it from 'kagglecatsanddogs' with "
+                  "dlpy.data.cats_dogs.make_cats_and_dogs_small()"),
     DataFile("kagglecatsanddogs", "kagglecatsanddogs_5340.zip",
              "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
              "kagglecatsanddogs_5340.zip", "datasets",
