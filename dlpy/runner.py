@@ -42,13 +42,15 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.time()
     error = ""
+    kernel_log = open(build / f"{path.stem}.kernel.log", "w")  # the kernel's own stderr, off the progress lines
     try:
-        client.execute()
+        client.execute(stderr=kernel_log)
     except (CellExecutionError, CellTimeoutError) as failure:
         error = _describe_failure(notebook, failure)
     except Exception as failure:  # kernel died, etc.
         error = f"{type(failure).__name__}: {failure}"
     finally:
+        kernel_log.close()
         os.environ.clear()
         os.environ.update(previous)
     seconds = time.time() - start
