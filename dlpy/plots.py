@@ -78,6 +78,16 @@ def compare_histories(histories: dict, metric: str = "val_loss", title: str | No
     return ax
 
 
+def image_axes(ax, title: str | None = None):
+    """Style a panel that shows an image: no ticks, no grid, an optional title. Returns ``ax``."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def _to_displayable(image) -> np.ndarray:
     image = np.asarray(image, dtype="float32")
     if image.ndim == 3 and image.shape[-1] == 1:

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from dlpy.layers import feature_model, find_layer, layer_paths
+from dlpy.plots import image_axes
 
 
 def image_batch(images, model: keras.Model) -> np.ndarray:
@@ -121,12 +122,7 @@ def plot_channel_grid(activation, title: str | None = None, columns: int = 16, s
         rows = grid.shape[0] / max(grid.shape[1], 1) * columns
         _, ax = plt.subplots(figsize=(size * columns, max(size * rows, 1.0) + 0.4))
     ax.imshow(grid, cmap=cmap, aspect="equal", interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    if title:
-        ax.set_title(title)
-    return ax
+    return image_axes(ax, title)
 
 
 def activation_sparsity(activations: dict) -> dict[str, float]:

@@ -43,7 +43,7 @@ def plot_embedding(coordinates, images, labels=None, class_names=None, *, thumbn
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    from dlpy.plots import _to_displayable
+    from dlpy.plots import _to_displayable, image_axes
 
     coordinates = np.asarray(coordinates, dtype="float64")
     if coordinates.ndim != 2 or coordinates.shape[1] != 2 or len(coordinates) != len(images):
@@ -63,12 +63,7 @@ def plot_embedding(coordinates, images, labels=None, class_names=None, *, thumbn
         ax.add_artist(box)
     if class_names is not None or len(np.unique(labels)) > 1:
         ax.legend(loc="upper right", markerscale=3)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    if title:
-        ax.set_title(title)
-    return ax
+    return image_axes(ax, title)
 
 
 def _thumbnail(image: np.ndarray, size: int) -> np.ndarray:
