@@ -186,14 +186,6 @@ def get_entry(name: str) -> DataFile:
         raise KeyError(f"No data file named {name!r}. Registered files: {', '.join(sorted(REGISTRY))}") from None
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _hash_matches(path: Path, expected: str) -> bool:
     algorithm = hashlib.sha256() if len(expected) == 64 else hashlib.md5()
     with open(path, "rb") as f:
