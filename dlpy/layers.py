@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import keras
 
+from dlpy.inference import FoldedConvolution, foldable_pairs, passthrough
+
 
 def _is_model(layer) -> bool:
     return isinstance(layer, keras.Model)
@@ -63,8 +65,15 @@ def find_layer(model: keras.Model, path: str) -> keras.layers.Layer:
     return resolve_path(model, path)[-1]
 
 
-def _extractor(model: keras.Model, paths: list[str]) -> keras.Model:
-    """A model with ``model``'s inputs whose outputs are ``[model output, *outputs at paths]``."""
+def _graph(model: keras.Model):
+    """The Functional graph of a model (a built Sequential's inner one), or ``None`` (subclassed)."""
+    graph = getattr(model, "_functional", None) if isinstance(model, keras.Sequential) else model
+    return graph if hasattr(graph, "_run_through_graph") else None
+
+
+def _extractor(model: keras.Model, paths: list[str], fold_batch_norm: bool = False) -> keras.Model:
+    """A model with ``model``'s inputs whose outputs are ``[model output, *outputs at paths]``; with
+    ``fold_batch_norm``, BatchNormalization is folded into the convolution before it (inference only)."""
     by_child: dict[str, list[str]] = {}
     direct: list[str] = []
     for path in paths:
@@ -73,32 +82,46 @@ def _extractor(model: keras.Model, paths: list[str]) -> keras.Model:
             direct.append(chain[0].name)
         else:
             by_child.setdefault(chain[0].name, []).append(".".join(layer.name for layer in chain[1:]))
-    if isinstance(model, keras.Sequential) and not model._functional:  # noqa: SLF001 (unbuilt Sequential)
-        raise ValueError(f"Model {model.name!r} is not built yet: call it on data or build() it first.")
-    nested_extractors = {name: _extractor(model.get_layer(name), sub) for name, sub in by_child.items()}
+    graph = _graph(model)
+    if graph is None:
+        raise ValueError(f"Model {model.name!r} is not built yet (or is a subclassed model without a graph): "
+                         "call it on data or build() it first.")
+    nested = set(by_child)
+    if fold_batch_norm:
+        nested |= {layer.name for layer in graph.layers if _is_model(layer) and _graph(layer) is not None}
+    nested_extractors = {name: _extractor(model.get_layer(name), by_child.get(name, []), fold_batch_norm)
+                         for name in nested}
+    pairs = foldable_pairs(graph) if fold_batch_norm else {}
+    replacements = {}
+    for name, (conv, bn) in pairs.items():
+        if name not in direct:  # a convolution's own output, asked for, stays unfolded
+            replacements[name] = FoldedConvolution(conv, bn)
+            replacements[bn.name] = passthrough
     found: dict[str, object] = {}
 
     def operation_fn(operation):
         if operation.name in nested_extractors:
             extractor = nested_extractors[operation.name]
+            sub_paths = by_child.get(operation.name, [])
 
             def call(*args, **kwargs):
                 outputs = extractor(*args, **kwargs)
-                for sub_path, tensor in zip(by_child[operation.name], outputs[1:]):
+                outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                for sub_path, tensor in zip(sub_paths, outputs[1:]):
                     found[f"{operation.name}.{sub_path}"] = tensor
                 if operation.name in direct:  # the nested model's own output was asked for too
                     found[operation.name] = outputs[0]
                 return outputs[0]
             return call
+        replacement = replacements.get(operation.name, operation)
         if operation.name in direct:
             def call(*args, **kwargs):
-                out = operation(*args, **kwargs)
+                out = replacement(*args, **kwargs)
                 found[operation.name] = out
                 return out
             return call
-        return operation
+        return replacement
 
-    graph = model._functional if isinstance(model, keras.Sequential) else model  # noqa: SLF001
     inputs = [keras.Input(batch_shape=x.shape, dtype=x.dtype) for x in graph.inputs]
     inputs = inputs if len(inputs) > 1 else inputs[0]
     output = graph._run_through_graph(inputs, operation_fn=operation_fn)  # noqa: SLF001
@@ -109,18 +132,31 @@ def _extractor(model: keras.Model, paths: list[str]) -> keras.Model:
     return keras.Model(inputs, [output, *[found[p] for p in full]], name=f"{model.name}_features")
 
 
-def feature_model(model: keras.Model, layers: str | list[str], include_output: bool = False) -> keras.Model:
+def inference_model(model: keras.Model) -> keras.Model:
+    """``model``'s forward pass with every foldable BatchNormalization folded into the convolution
+    before it (:mod:`dlpy.inference`), in nested models too: the same outputs to float rounding,
+    faster. It shares ``model``'s variables; use it for inference only. Taught in chapter 10."""
+    extractor = _extractor(model, [], fold_batch_norm=True)
+    inputs = extractor.inputs if len(extractor.inputs) > 1 else extractor.inputs[0]
+    return keras.Model(inputs, extractor.outputs[0], name=f"{model.name}_inference")
+
+
+def feature_model(model: keras.Model, layers: str | list[str], include_output: bool = False,
+                  fold_batch_norm: bool = False) -> keras.Model:
     """A model from ``model``'s inputs to the outputs of ``layers`` (names or dotted paths through
     nested models), plus the model's own output last when ``include_output`` is true.
 
     ``feature_model(classifier, "mobilenet_0.75_224.conv_pw_13_relu", include_output=True)`` gives
     ``[activations, predictions]`` in one forward pass: what Grad-CAM needs.
+
+    ``fold_batch_norm=True`` folds BatchNormalization into the convolution before it, as
+    :func:`inference_model` does: faster, for inference only (it shares ``model``'s variables).
     """
     single = isinstance(layers, str)
     paths = [layers] if single else list(layers)
     if not paths:
         raise ValueError("Name at least one layer.")
-    extractor = _extractor(model, paths)
+    extractor = _extractor(model, paths, fold_batch_norm)
     outputs = list(extractor.outputs[1:])
     if include_output:
         outputs.append(extractor.outputs[0])

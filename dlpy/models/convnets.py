@@ -116,7 +116,9 @@ def extract_features(backbone, dataset):
     import numpy as np
     import tensorflow as tf
 
-    model = getattr(backbone, "model", backbone)
+    from dlpy.layers import inference_model
+
+    model = inference_model(getattr(backbone, "model", backbone))  # BatchNormalization folded: faster
     preprocess = getattr(backbone, "preprocess", None)
 
     @tf.function(reduce_retracing=True)

@@ -118,10 +118,10 @@ class GradCam:
         self.model, self.layer, self.preprocess = model, layer, preprocess
         source = score_source(model)
         if source is None:
-            self._features = feature_model(model, layer, include_output=True)
+            self._features = feature_model(model, layer, include_output=True, fold_batch_norm=True)
             self._to_logits = None
         else:
-            self._features = feature_model(model, [layer, source[0]], include_output=True)
+            self._features = feature_model(model, [layer, source[0]], include_output=True, fold_batch_norm=True)
             self._to_logits = source[1]
         units = model.outputs[0].shape[-1]
         self.binary = units == 1

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlpy.layers import inference_model
+
 
 @dataclass(frozen=True)
 class Occlusion:
@@ -102,6 +104,8 @@ def _occluded_scores_function(model: keras.Model, preprocess):
     """One traced function per (model, preprocess): occlude a batch of positions and score them."""
     cache = _FUNCTIONS.setdefault(model, {})
     if preprocess not in cache:
+        forward = inference_model(model)  # BatchNormalization folded: the same scores, faster
+
         @tf.function(reduce_retracing=True)
         def occluded_scores(image, tops, lefts, patch_size, fill, class_index):
             height, width = tf.shape(image)[0], tf.shape(image)[1]
@@ -112,7 +116,7 @@ def _occluded_scores_function(model: keras.Model, preprocess):
             mask = (in_rows[:, :, None] & in_cols[:, None, :])[..., None]  # (B, H, W, 1)
             occluded = tf.where(mask, fill, image[None])
             inputs = preprocess(occluded) if preprocess is not None else occluded
-            outputs = model(inputs, training=False)
+            outputs = forward(inputs, training=False)
             return tf.gather(tf.reshape(outputs, (tf.shape(outputs)[0], -1)), class_index, axis=1)
         cache[preprocess] = occluded_scores
     return cache[preprocess]
@@ -153,7 +157,7 @@ def occlusion_map(model: keras.Model, image, class_index: int | None = None, *, 
     tops, lefts = patch_positions(height, ph, sh), patch_positions(width, pw, sw)
     grid_tops, grid_lefts = (a.ravel().astype("int32") for a in np.meshgrid(tops, lefts, indexing="ij"))
     count = grid_tops.size
-    batch = min(int(batch_size), count)
+    batch = -(-count // -(-count // int(batch_size)))  # equal batches of at most batch_size, least padding
     padded = -(-count // batch) * batch  # pad the last batch so that every call has the same shape
     grid_tops = np.pad(grid_tops, (0, padded - count), mode="edge")
     grid_lefts = np.pad(grid_lefts, (0, padded - count), mode="edge")
