@@ -83,7 +83,8 @@ class DeepDream:
         if not layers:
             raise ValueError("Name at least one layer to dream with, e.g. {'conv_pw_8_relu': 1.0}.")
         self.layers = dict(layers)
-        self.extractor = feature_model(self.model, list(self.layers))  # unknown names -> ValueError
+        # BatchNormalization folded (inference only, faster); unknown names -> ValueError
+        self.extractor = feature_model(self.model, list(self.layers), fold_batch_norm=True)
         self.weights = list(self.layers.values())
         self.jit_compile = jit_compile
         self.step = self.make_step(compiled=True, jit_compile=jit_compile)

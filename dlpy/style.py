@@ -159,7 +159,8 @@ class StyleTransfer:
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
         self.default_weights = DEFAULT_WEIGHTS.get(name, LossWeights(1.0, 1.0, 1e-5))
-        extractor = feature_model(self.model, [content_layer, *self.style_layers])  # unknown names -> ValueError
+        # BatchNormalization folded (inference only, faster); unknown names -> ValueError
+        extractor = feature_model(self.model, [content_layer, *self.style_layers], fold_batch_norm=True)
         self.extractor = extractor
         self._style_channels = [int(t.shape[-1]) for t in extractor.outputs[1:]] if self.style_layers else []
         self._content_channels = int(extractor.outputs[0].shape[-1]) if self.style_layers else \

@@ -93,7 +93,7 @@ class GradientAscent:
     def for_filters(cls, model: keras.Model, layer: str, border: int = 2, **options) -> GradientAscent:
         """Ascent on the mean activation of filters of ``layer`` (a name or dotted path), leaving out
         ``border`` positions at each edge (they see the padding). Taught in chapter 09."""
-        features = feature_model(model, layer)
+        features = feature_model(model, layer, fold_batch_norm=True)
         shape = tuple(find_layer(model, layer).output.shape)
         if len(shape) != 4:
             raise ValueError(f"Filter visualization needs a convolutional layer (batch, h, w, filters); "
@@ -118,7 +118,7 @@ class GradientAscent:
             def scores(x):
                 return model(x, training=False)
         else:
-            hidden_model = feature_model(model, source[0])
+            hidden_model = feature_model(model, source[0], fold_batch_norm=True)
 
             def scores(x):
                 return source[1](hidden_model(x, training=False))

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model
+from dlpy.layers import feature_model, inference_model
 
 
 def collect_images(dataset, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +63,7 @@ def layer_features(model: keras.Model, images, layer: str | None = None, *, prep
         raise ValueError(f"Expected a batch of images (N, height, width, channels), got shape {images.shape}")
     if pool not in (None, "avg", "max"):
         raise ValueError(f"pool is None, 'avg' or 'max', got {pool!r}")
-    extractor = model if layer is None else feature_model(model, layer)
+    extractor = inference_model(model) if layer is None else feature_model(model, layer, fold_batch_norm=True)
 
     @tf.function(reduce_retracing=True)
     def features(batch):

@@ -67,7 +67,7 @@ def top_activating_patches(model: keras.Model, layer: str, images, channels=None
         raise ValueError(f"Expected a batch of images (N, height, width, channels), got shape {images.shape}")
     path = ".".join(item.name for item in resolve_path(model, layer))
     field = receptive_field(model, path, input_shape=images.shape[1:3])  # also rejects non-spatial layers
-    extractor = feature_model(model, path)
+    extractor = feature_model(model, path, fold_batch_norm=True)
     depth = int(extractor.outputs[0].shape[-1])
     chosen = _channels(channels, depth)
     k = int(k)
