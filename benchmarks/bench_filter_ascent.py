@@ -41,7 +41,8 @@ def bare_gradient_step(ascent):
         with tf.GradientTape() as tape:
             tape.watch(images)
             value = ascent.objective(images, units)
-        return tape.gradient(tf.reduce_sum(value), images), value
+            total = tf.reduce_sum(value)
+        return tape.gradient(total, images), value
 
     return step
 

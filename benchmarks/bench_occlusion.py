@@ -1,7 +1,7 @@
 """Occlusion map of one 224x224 image, 16-px grey patches at stride 8 (27 x 27 = 729 positions), with
 MobileNet (alpha 0.75): dlpy's batched map against a loop that classifies one occluded image per call.
 
-    KERAS_HOME=... python benchmarks/bench_occlusion.py [--batch-size 64] [--predict] [--loop-positions N]
+    KERAS_HOME=... python benchmarks/bench_occlusion.py [--batch-size 16] [--predict] [--loop-positions N]
 
 Prints each time and the ratio, measured in this one run. ``--predict`` also times the loop written
 with ``model.predict`` (the way tutorials often do it), which adds Keras's per-call set-up.
@@ -48,7 +48,7 @@ def timed(function):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--predict", action="store_true", help="also time a loop of model.predict calls")
     parser.add_argument("--loop-positions", type=int, default=None,
                         help="time the loops on this many positions and scale to all of them")

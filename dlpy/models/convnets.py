@@ -7,6 +7,8 @@ Builders return compiled models (the book's optimizer and loss), ready for ``fit
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 from keras import layers
 
@@ -105,27 +107,39 @@ def small_convnet(input_shape=(180, 180, 3), augmentation: bool = False, dropout
 # --- chapter 07: a pretrained convolutional base ---------------------------------------------------
 
 
+_FORWARD_PASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled_forward(model: keras.Model, preprocess):
+    """One compiled inference pass per (model, preprocess), kept for later calls (no retracing)."""
+    import tensorflow as tf
+
+    from dlpy.layers import inference_model
+
+    cache = _FORWARD_PASSES.setdefault(model, {})
+    if preprocess not in cache:
+        folded = inference_model(model)  # BatchNormalization folded into the convolutions: faster
+
+        @tf.function(reduce_retracing=True)
+        def forward(images):
+            return folded(preprocess(images) if preprocess is not None else images, training=False)
+
+        cache[preprocess] = forward
+    return cache[preprocess]
+
+
 def extract_features(backbone, dataset):
     """Run a pretrained base once over a dataset of ``(images in [0, 255], labels)`` and return
     ``(features, labels)`` as NumPy arrays: the "fast feature extraction" of chapter 07.
 
     ``backbone`` is a :class:`dlpy.models.Backbone` (its own ``preprocess`` is applied) or a bare
-    Keras model (then images go in unchanged). The forward pass is one ``tf.function``; the next
-    batch is prepared by the dataset's prefetch while this one runs. Taught in chapter 07.
+    Keras model (then images go in unchanged). The forward pass is one ``tf.function`` (traced once
+    per model, with BatchNormalization folded into the convolutions); the next batch is prepared by
+    the dataset's prefetch while this one runs. Taught in chapter 07.
     """
     import numpy as np
-    import tensorflow as tf
 
-    from dlpy.layers import inference_model
-
-    model = inference_model(getattr(backbone, "model", backbone))  # BatchNormalization folded: faster
-    preprocess = getattr(backbone, "preprocess", None)
-
-    @tf.function(reduce_retracing=True)
-    def forward(images):
-        inputs = preprocess(images) if preprocess is not None else images
-        return model(inputs, training=False)
-
+    forward = _compiled_forward(getattr(backbone, "model", backbone), getattr(backbone, "preprocess", None))
     features, labels = [], []
     for images, batch_labels in dataset:
         features.append(forward(images).numpy())
