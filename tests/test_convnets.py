@@ -8,6 +8,7 @@ import pytest
 from dlpy.models import Backbone, load_backbone
 from dlpy.models.backbones import BACKBONES
 from dlpy.models.convnets import (
+    BOOK_FILTERS,
     data_augmentation,
     extract_features,
     feature_classifier,
@@ -154,3 +155,32 @@ def test_unfreeze_top_trains_only_the_top_and_keeps_batchnorm_statistics():
         np.testing.assert_array_equal(before, after)  # BN in inference mode: moving statistics unchanged
     with pytest.raises(ValueError, match="n_layers"):
         unfreeze_top(backbone, 0)
+
+
+def test_batch_norm_option_structure_and_counts():
+    model = small_convnet(batch_norm=True)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == len(BOOK_FILTERS)
+    assert not any(model.get_layer(f"conv2d_{i + 1}").use_bias for i in range(len(BOOK_FILTERS)))
+    # The book's 991,041 without the convolutions' biases, plus gamma, beta, mean, variance per channel.
+    assert model.count_params() == 991_041 - sum(BOOK_FILTERS) + 4 * sum(BOOK_FILTERS)
+
+
+def test_weight_averaging_ends_with_the_moving_average():
+    keras.utils.set_random_seed(0)
+    x, y = _toy_images(n=48)
+    model = small_convnet((16, 16, 3), filters=(4, 8), batch_norm=True, weight_averaging=True)
+    seen = []
+
+    class RecordWeights(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append([np.array(w) for w in self.model.trainable_weights])
+
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[RecordWeights()])
+    average = seen[0]  # Keras starts the average at the weights after the first step
+    for weights in seen[1:]:
+        average = [0.99 * a + 0.01 * w for a, w in zip(average, weights)]
+    final = [np.asarray(w) for w in model.trainable_weights]
+    assert any(np.abs(f - w).max() > 1e-4 for f, w in zip(final, seen[-1]))  # not the last step's weights
+    for f, a in zip(final, average):
+        np.testing.assert_allclose(f, a, rtol=1e-4, atol=1e-6)
