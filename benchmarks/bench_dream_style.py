@@ -17,10 +17,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import dlpy  # noqa: E402  (first: it sets TensorFlow's environment, oneDNN and log level, before TF loads)
+
+# isort: split
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import dlpy  # noqa: E402
 from dlpy.dream import DREAM_LAYERS, DeepDream  # noqa: E402
 from dlpy.style import StyleTransfer  # noqa: E402
 

@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+import dlpy  # first, before TensorFlow loads: it sets TensorFlow's environment (oneDNN, log level)
+
 
 def steps_per_second(step, images, units, steps: int) -> float:
     import tensorflow as tf
@@ -68,7 +70,6 @@ def main():
 
     import tensorflow as tf
 
-    import dlpy
     from dlpy.viz.filters import GradientAscent, Regularizers
 
     dlpy.seed_everything()

@@ -19,6 +19,8 @@ import traceback
 
 import numpy as np
 
+import dlpy  # first, before TensorFlow loads: it sets TensorFlow's environment (oneDNN, log level)
+
 
 def images_per_second(function, batch_size: int, repeats: int) -> float:
     started = time.perf_counter()
@@ -37,7 +39,6 @@ def main():
     import keras
     import tensorflow as tf
 
-    import dlpy
     from dlpy.viz.gradcam import GradCam
 
     dlpy.seed_everything()

@@ -28,9 +28,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import dlpy  # noqa: E402  (first: it sets TensorFlow's environment, oneDNN and log level, before TF loads)
+
+# isort: split
 import keras  # noqa: E402
 
-import dlpy  # noqa: E402
 from dlpy import text, training  # noqa: E402
 from dlpy.data.nietzsche import load_nietzsche  # noqa: E402
 

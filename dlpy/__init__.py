@@ -14,6 +14,10 @@ import importlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of notebooks
+# oneDNN's CPU kernels (fused convolutions): TensorFlow turns them on by itself only on CPUs with
+# AVX-512 VNNI/BF16 or AMX, yet on an AVX2 CPU they run MobileNet ~1.4x faster. Set it to 0 to opt out.
+# It must be set before TensorFlow is imported: import dlpy first.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 __version__ = "0.1.0"
 
@@ -22,7 +26,7 @@ from dlpy.settings import PROFILES, Settings, current_settings, seed_everything,
 
 _SUBMODULES = {
     "data", "plots", "training", "layers", "models", "viz",
-    "text", "dream", "style", "vae", "gan", "pixelcnn", "notebooks", "results", "settings",
+    "text", "dream", "style", "vae", "gan", "pixelcnn", "notebooks", "results", "settings", "inference",
 }
 
 
