@@ -139,7 +139,7 @@ class GAN(keras.Model):
         """One update of the discriminator alone; returns its loss."""
         import tensorflow as tf
 
-        check_image_batch(real_images, self.image_shape, "This GAN's discriminator")
+        real_images = check_image_batch(real_images, self.image_shape, "This GAN's discriminator")
         batch_size = ops.shape(real_images)[0]
         # training=True: the fakes are made as in the generator phase (batch statistics in batch
         # normalization); only the normalization's running averages move, never a trained weight

@@ -18,9 +18,11 @@ MNIST_SHAPE = (28, 28, 1)
 
 
 # --------------------------------------------------------------------------------------- input checks
-def check_image_batch(images, image_shape, model_name: str = "model") -> None:
+def check_image_batch(images, image_shape, model_name: str = "model"):
     """Raise a ``ValueError`` naming the problem and the fix when a batch of images does not have the
-    ``(height, width, channels)`` the model was built for. Taught in chapter 15."""
+    ``(height, width, channels)`` the model was built for; return ``images``. Use the returned tensor:
+    in a graph traced for several shapes it carries the check as a control dependency, so the check
+    runs before any layer sees the images. Taught in chapter 15."""
     shape = tuple(images.shape)
     expected = tuple(int(d) for d in image_shape)
     if len(shape) != len(expected) + 1:
@@ -32,15 +34,18 @@ def check_image_batch(images, image_shape, model_name: str = "model") -> None:
     if None in got and hasattr(images, "op"):  # a graph traced for several shapes: check when it runs
         import tensorflow as tf
 
-        tf.debugging.assert_equal(tf.shape(images)[1:], tf.constant(expected, dtype=tf.int32), message=(
+        check = tf.debugging.assert_equal(tf.shape(images)[1:], tf.constant(expected, dtype=tf.int32), message=(
             f"{model_name} was built for images of shape {expected} (height, width, channels): resize or "
             "convert them, or build the model for this shape."))
+        with tf.control_dependencies([check]):
+            images = tf.identity(images)
     if got[:-1] != expected[:-1] and None not in got[:-1]:
         raise ValueError(f"{model_name} was built for {expected[0]}x{expected[1]} images, got {got[0]}x{got[1]}: "
                          "resize them (keras.ops.image.resize) or build the model for this size.")
     if got[-1] is not None and got[-1] != expected[-1]:
         raise ValueError(f"{model_name} was built for images with {expected[-1]} channel(s), got {got[-1]}: convert "
                          "them (e.g. keras.ops.image.rgb_to_grayscale) or build the model for this many channels.")
+    return images
 
 
 def default_jit_compile():
@@ -176,7 +181,7 @@ class VAE(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
 
     def call(self, images, training=False):
-        check_image_batch(images, self.image_shape, "This VAE")
+        images = check_image_batch(images, self.image_shape, "This VAE")
         return self.encoder(images, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
