@@ -23,8 +23,8 @@ import dlpy  # noqa: E402  (first: it sets TensorFlow's environment, oneDNN and 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dlpy.dream import DREAM_LAYERS, DeepDream  # noqa: E402
-from dlpy.style import StyleTransfer  # noqa: E402
+from dlpy.generative.deepdream import DREAM_LAYERS, DeepDream  # noqa: E402
+from dlpy.generative.style_transfer import StyleTransfer  # noqa: E402
 
 
 def time_calls(call, iterations: int, warmup: int = 2) -> float:
@@ -99,7 +99,7 @@ def main():
     rng = np.random.default_rng(0)
     image = tf.constant(rng.uniform(0, 255, (args.size, args.size, 3)).astype("float32"))
     style_image = tf.constant(rng.uniform(0, 255, (args.size, args.size, 3)).astype("float32"))
-    print(f"{dlpy.settings.describe_device()} | TensorFlow {tf.__version__} | {args.backbone} | "
+    print(f"{dlpy.course.settings.describe_device()} | TensorFlow {tf.__version__} | {args.backbone} | "
           f"{args.size}x{args.size} image")
 
     peak = matmul_gflops()

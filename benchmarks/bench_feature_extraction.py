@@ -4,7 +4,7 @@
 the backbone's preprocessing and runs the frozen base in one ``tf.function``. Its ceiling is the bare
 forward pass of the same compiled function on one batch already in memory, repeated as many times:
 no input pipeline, no copies. The goal is >= 0.9x the ceiling. ``extract_features`` runs the base with
-BatchNormalization folded into the convolutions (``dlpy.layers.inference_model``), so the same
+BatchNormalization folded into the convolutions (``dlpy.models.introspection.inference_model``), so the same
 forward pass with folding is printed too: the ceiling for that model.
 
     KERAS_HOME=... python benchmarks/bench_feature_extraction.py [--backbone mobilenet] [--batches 12]
@@ -43,7 +43,7 @@ def main():
     images = args.batches * args.batch_size
     batch = next(iter(data))[0]
 
-    from dlpy.layers import inference_model
+    from dlpy.models.introspection import inference_model
 
     folded_model = inference_model(backbone.model)
 

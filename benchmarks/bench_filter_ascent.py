@@ -83,7 +83,7 @@ def main():
                                                      args.size),
         "small 4-layer convnet conv4, 32px": (small_convnet(), "conv4", None, 32),
     }
-    print(f"{args.filters} filters per step (batched), regularizers {prior}; {dlpy.settings.describe_device()}")
+    print(f"{args.filters} filters per step (batched), regularizers {prior}; {dlpy.course.settings.describe_device()}")
     print(f"{'case':40s} {'compiled steps/s':>17s} {'eager steps/s':>14s} {'ratio':>7s} {'ceiling steps/s':>15s} "
           f"{'of ceiling':>10s}")
     for label, (model, layer, preprocess, size) in cases.items():

@@ -4,7 +4,7 @@ dlpy's compiled GradCam against tf-keras-vis's ``Gradcam`` and against a bare fo
     KERAS_HOME=... python benchmarks/bench_gradcam.py [--rounds 5] [--batch 16]
 
 Goals (chapter 10): dlpy >= 5x tf-keras-vis and >= 0.8x the forward pass. dlpy's GradCam runs the
-model with BatchNormalization folded into the convolutions (``dlpy.layers.inference_model``); the
+model with BatchNormalization folded into the convolutions (``dlpy.models.introspection.inference_model``); the
 folded forward pass is timed too, as the ceiling for that model. Every method sees the same
 preprocessed batch and the same class per image; rounds are interleaved so that a machine shared
 with other work slows every method alike. Prints images/s (best and median round) and the ratios.
@@ -55,7 +55,7 @@ def main():
     forward = tf.function(lambda batch: model(batch, training=False))
     methods["forward pass (compiled tf.function)"] = lambda: forward(x_tensor).numpy()
     methods["forward pass (model.predict_on_batch)"] = lambda: model.predict_on_batch(x)
-    folded_model = dlpy.layers.inference_model(model)
+    folded_model = dlpy.models.introspection.inference_model(model)
     folded_forward = tf.function(lambda batch: folded_model(batch, training=False))
     methods["forward pass, BatchNorm folded (compiled)"] = lambda: folded_forward(x_tensor).numpy()
     cam = GradCam(model, layer)
@@ -91,7 +91,7 @@ def main():
             measured[name].append(images_per_second(function, args.batch, args.repeats))
 
     print(f"\nMobileNet alpha=0.75, batch {args.batch}, 224x224, layer {layer}; "
-          f"{args.rounds} interleaved rounds of {args.repeats} calls; {dlpy.settings.describe_device()}")
+          f"{args.rounds} interleaved rounds of {args.repeats} calls; {dlpy.course.settings.describe_device()}")
     print(f"{'method':50s} {'best img/s':>10s} {'median img/s':>13s}")
     for name, values in measured.items():
         print(f"{name:50s} {max(values):10.1f} {statistics.median(values):13.1f}")

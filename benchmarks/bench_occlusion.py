@@ -1,4 +1,4 @@
-"""Occlusion map of one 224x224 image, 16-px grey patches at stride 8 (27 x 27 = 729 positions), with
+"""Occlusion map of one 224x224 image, 16-px gray patches at stride 8 (27 x 27 = 729 positions), with
 MobileNet (alpha 0.75): dlpy's batched map against a loop that classifies one occluded image per call.
 
     KERAS_HOME=... python benchmarks/bench_occlusion.py [--batch-size 16] [--predict] [--loop-positions N]
@@ -57,7 +57,8 @@ def main():
     backbone = load_backbone("mobilenet", include_top=True)
     model, preprocess = backbone.model, backbone.preprocess
     image = dlpy.data.load_image("elephant", target_size=(224, 224))
-    print(f"{dlpy.settings.describe_device()}; MobileNet alpha 0.75; 224x224 image; patch {PATCH}, stride {STRIDE}: "
+    device = dlpy.course.settings.describe_device()
+    print(f"{device}; MobileNet alpha 0.75; 224x224 image; patch {PATCH}, stride {STRIDE}: "
           f"{len(patch_positions(224, PATCH, STRIDE)) ** 2} occluded images")
 
     # Warm-up: trace the tf.function and run each path once on a few images.

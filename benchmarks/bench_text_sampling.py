@@ -4,7 +4,7 @@ same temperature, measured in one run.
     KERAS_HOME=... python benchmarks/bench_text_sampling.py [--book-chars 40] [--chars 2000]
 
 The model is the last per-epoch checkpoint of chapter 12's notebook when one exists
-(``build/checkpoints/12_text_generation/<profile>/``), else a freshly initialised ``LSTM(128)``
+(``build/checkpoints/12_text_generation/<profile>/``), else a freshly initialized ``LSTM(128)``
 (the speed does not depend on the weights). Printed, in characters per second:
 
 - the book's loop: one ``model.predict`` on the 60-character window per character, NumPy draw;
@@ -33,8 +33,9 @@ import dlpy  # noqa: E402  (first: it sets TensorFlow's environment, oneDNN and 
 # isort: split
 import keras  # noqa: E402
 
-from dlpy import text, training  # noqa: E402
+from dlpy import training  # noqa: E402
 from dlpy.data.nietzsche import load_nietzsche  # noqa: E402
+from dlpy.generative import text_generation as text  # noqa: E402
 
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 
@@ -65,7 +66,7 @@ def main():
     vocabulary = text.CharVocabulary.from_text(corpus)
     model, source = load_model(vocabulary.size)
     seed_text = corpus[250_000:250_060]
-    print(f"model: {source}\ndevice: {dlpy.settings.describe_device()}, temperature {args.temperature}\n")
+    print(f"model: {source}\ndevice: {dlpy.course.settings.describe_device()}, temperature {args.temperature}\n")
 
     book = chars_per_second(
         lambda: text.book_generate(model, vocabulary, seed_text, args.book_chars, args.temperature), args.book_chars)

@@ -6,8 +6,19 @@ Every notebook starts with::
     cfg = dlpy.setup("01_imdb")          # profile, seeds, banner
     epochs = cfg.pick(smoke=1, quick=4, full=20)
 
-Submodules (``dlpy.data``, ``dlpy.plots``, ``dlpy.viz`` ...) are imported on first use so that
-``import dlpy`` stays fast and the ``dlpy`` command does not load TensorFlow.
+The package, by concern (dependencies run one way, top to bottom)::
+
+    dlpy.course      settings, results, notebooks, runner, cli: the course machinery (no TensorFlow)
+    dlpy.data        the registry of data files and one loader per dataset
+    dlpy.models      backbones, convnet builders, introspection, BatchNorm folding
+    dlpy.images      checking, batching, resizing and tiling images
+    dlpy.plots       training curves and image grids
+    dlpy.training    K-fold validation and resumable training
+    dlpy.viz         visualizing what convnets learn (chapters 08-11)
+    dlpy.generative  text generation, DeepDream, style transfer, VAE, GAN, PixelCNN (chapters 12-16)
+
+Subpackages and modules are imported on first use (``dlpy.viz.gradcam``) so that ``import dlpy``
+stays fast and the ``dlpy`` command does not load TensorFlow.
 """
 
 import importlib
@@ -21,19 +32,28 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 __version__ = "0.1.0"
 
-from dlpy.results import record  # noqa: E402
-from dlpy.settings import PROFILES, Settings, current_settings, seed_everything, setup  # noqa: E402
 
-_SUBMODULES = {
-    "data", "plots", "training", "layers", "models", "viz",
-    "text", "dream", "style", "vae", "gan", "pixelcnn", "notebooks", "results", "settings", "inference",
-}
+def lazy_submodules(package: str):
+    """A module-level ``__getattr__`` for ``package`` that imports its submodules on first use, so
+    that no package keeps a list of them by hand: ``__getattr__ = lazy_submodules(__name__)``."""
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"{package}.{name}":
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+            raise
+
+    return __getattr__
 
 
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"dlpy.{name}")
-    raise AttributeError(f"module 'dlpy' has no attribute {name!r}")
+__getattr__ = lazy_submodules(__name__)
 
+from dlpy.course.results import record  # noqa: E402
+from dlpy.course.settings import PROFILES, Settings, current_settings, seed_everything, setup  # noqa: E402
 
-__all__ = ["PROFILES", "Settings", "current_settings", "record", "seed_everything", "setup", "__version__"]
+__all__ = ["PROFILES", "Settings", "current_settings", "lazy_submodules", "record", "seed_everything", "setup",
+           "__version__"]

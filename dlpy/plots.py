@@ -7,6 +7,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dlpy.images import displayable
+
 
 def smooth_curve(values, factor: float = 0.9) -> np.ndarray:
     """Exponential moving average of a noisy curve (chapter 03's smoothed MAE)."""
@@ -19,7 +21,8 @@ def smooth_curve(values, factor: float = 0.9) -> np.ndarray:
     return np.array(smoothed)
 
 
-def _history_dict(history) -> dict:
+def history_dict(history) -> dict:
+    """The metrics of a ``keras.callbacks.History`` (or an already plain dict) as a dict."""
     return history.history if hasattr(history, "history") else dict(history)
 
 
@@ -29,7 +32,7 @@ def plot_history(history, metrics=None, title: str | None = None, axes=None):
     One panel per metric (default: every metric that has a ``val_`` twin, loss first); the best
     validation epoch is marked. Returns the matplotlib axes.
     """
-    logs = _history_dict(history)
+    logs = history_dict(history)
     if not logs:
         raise ValueError("The history is empty: was the model trained?")
     if metrics is None:
@@ -51,9 +54,9 @@ def plot_history(history, metrics=None, title: str | None = None, axes=None):
             ax.plot(epochs, val, "s-", ms=3, label=f"validation {metric}")
             best = int(np.argmin(val) if "loss" in metric or "error" in metric or "mae" in metric
                        else np.argmax(val))
-            ax.axvline(epochs[best], color="grey", ls=":", lw=1)
+            ax.axvline(epochs[best], color="gray", ls=":", lw=1)
             ax.annotate(f"best epoch {epochs[best]}", (epochs[best], val[best]), textcoords="offset points",
-                        xytext=(4, 6), fontsize=8, color="grey")
+                        xytext=(4, 6), fontsize=8, color="gray")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
@@ -68,7 +71,7 @@ def compare_histories(histories: dict, metric: str = "val_loss", title: str | No
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     for label, history in histories.items():
-        values = _history_dict(history)[metric]
+        values = history_dict(history)[metric]
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
@@ -88,16 +91,6 @@ def image_axes(ax, title: str | None = None):
     return ax
 
 
-def _to_displayable(image) -> np.ndarray:
-    image = np.asarray(image, dtype="float32")
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.max() > 1.0 + 1e-6 or image.min() < 0:
-        low, high = image.min(), image.max()
-        image = image / 255.0 if low >= 0 and high <= 255 and high > 1 else (image - low) / max(high - low, 1e-8)
-    return np.clip(image, 0, 1)
-
-
 def show_images(images, titles=None, columns: int = 8, size: float = 1.6, cmap: str | None = None,
                 suptitle: str | None = None):
     """A grid of images (HxW, HxWx1 or HxWx3; 0-255 or 0-1), with optional titles. Returns the figure."""
@@ -115,7 +108,7 @@ def show_images(images, titles=None, columns: int = 8, size: float = 1.6, cmap: 
         ax.axis("off")
         if i >= len(images):
             continue
-        image = _to_displayable(images[i])
+        image = displayable(images[i])
         ax.imshow(image, cmap=cmap or ("gray" if image.ndim == 2 else None))
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)

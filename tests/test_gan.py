@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy import gan
+from dlpy.generative import gan
 
 
 def real_batch(count=8, seed=0):

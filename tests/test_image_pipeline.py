@@ -10,7 +10,7 @@ from PIL import Image
 from dlpy.data import pipelines
 from dlpy.data.cats_dogs import CLASS_NAMES, load_cats_and_dogs, make_cats_and_dogs_small
 
-COLORS = {"cats": (220, 30, 30), "dogs": (30, 30, 220)}  # each class has its own colour: labels are checkable
+COLORS = {"cats": (220, 30, 30), "dogs": (30, 30, 220)}  # each class has its own color: labels are checkable
 
 
 def _write_image(path: Path, color, size=(24, 16), fmt="JPEG"):
@@ -43,7 +43,7 @@ def test_image_folder_dataset_shapes_dtypes_and_labels(tmp_path):
     assert labels.dtype == np.int32
     assert np.bincount(labels).tolist() == [7, 5]  # label balance as on disk
     assert 0.0 <= images.min() and images.max() <= 255.0
-    # every image's colour matches its label: red cats (0), blue dogs (1)
+    # every image's color matches its label: red cats (0), blue dogs (1)
     red_minus_blue = images[..., 0].mean(axis=(1, 2)) - images[..., 2].mean(axis=(1, 2))
     np.testing.assert_array_equal(labels, (red_minus_blue < 0).astype(int))
 
@@ -51,7 +51,7 @@ def test_image_folder_dataset_shapes_dtypes_and_labels(tmp_path):
 def test_shuffle_is_seeded_and_changes_every_epoch(tmp_path):
     root = tmp_path / "train"
     for class_name in ("cats", "dogs"):
-        for i in range(10):  # distinct grey levels identify each image
+        for i in range(10):  # distinct gray levels identify each image
             _write_image(root / class_name / f"{i}.png", (i * 10 + (5 if class_name == "dogs" else 0),) * 3, fmt="PNG")
 
     def order(ds):

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlpy import notebooks
+from dlpy.course import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebooks.chapters(ROOT / "notebooks")

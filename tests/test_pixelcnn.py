@@ -5,22 +5,22 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy import pixelcnn
+from dlpy.generative import pixelcnn
 
 
-def allowed(i, j, centre, mask_type):
+def allowed(i, j, center, mask_type):
     """The definition: a position sees (i, j) of its kernel window when that pixel comes before it
     in raster order, or is itself for type B."""
-    before = i < centre or (i == centre and j < centre)
-    return before or (mask_type == "B" and i == centre and j == centre)
+    before = i < center or (i == center and j < center)
+    return before or (mask_type == "B" and i == center and j == center)
 
 
 @pytest.mark.parametrize("size", [1, 3, 5, 7])
 @pytest.mark.parametrize("mask_type", ["A", "B"])
 def test_masks_follow_the_definition(size, mask_type):
     mask = pixelcnn.causal_mask(size, mask_type)
-    centre = size // 2
-    expected = [[1.0 if allowed(i, j, centre, mask_type) else 0.0 for j in range(size)] for i in range(size)]
+    center = size // 2
+    expected = [[1.0 if allowed(i, j, center, mask_type) else 0.0 for j in range(size)] for i in range(size)]
     assert np.array_equal(mask, expected)
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 import dlpy
-from dlpy import results, settings
+from dlpy.course import results, settings
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from dlpy import cli, runner
+from dlpy.course import cli, runner
 
 
 def _notebook(path, *sources):

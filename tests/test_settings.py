@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlpy.settings import Settings, resolve_profile, seed_everything
+from dlpy.course.settings import Settings, resolve_profile, seed_everything
 
 
 def test_pick_returns_the_value_of_the_current_profile():

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy import vae
 from dlpy.data import DataNotAvailableError, fashion_mnist
+from dlpy.generative import vae
 
 
 def small_images(count=16, seed=0):
@@ -100,7 +100,7 @@ def test_one_training_step_reduces_the_loss_and_reports_both_terms():
     assert set(logs) >= {"loss", "reconstruction_loss", "kl_loss"}
     assert all(np.isfinite(v) for v in logs.values())
     assert np.isclose(logs["loss"], logs["reconstruction_loss"] + logs["kl_loss"], rtol=1e-4)
-    # a freshly initialised decoder outputs about 0.5 everywhere: reconstruction near 784 ln 2
+    # a freshly initialized decoder outputs about 0.5 everywhere: reconstruction near 784 ln 2
     assert 0.8 * 784 * np.log(2) < logs["reconstruction_loss"] < 1.2 * 784 * np.log(2)
 
 
@@ -139,14 +139,6 @@ def test_decoder_rejects_sizes_it_cannot_reach():
 
 
 # --------------------------------------------------------------------------------------- latent space
-def test_tile_images_places_images_row_by_row():
-    images = np.arange(6 * 2 * 3).reshape(6, 2, 3, 1)
-    tiled = vae.tile_images(images, columns=3)
-    assert tiled.shape == (4, 9)
-    assert np.array_equal(tiled[0:2, 3:6], images[1, ..., 0])
-    assert np.array_equal(tiled[2:4, 6:9], images[5, ..., 0])
-
-
 def test_latent_grid_points_are_normal_quantiles_top_row_first():
     from scipy.stats import norm
 

@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
+from dlpy.images import image_batch
 from dlpy.viz.activations import (
     activation_sparsity,
     channel_grid,
     first_conv_layer,
-    image_batch,
     layer_activations,
     rgb_filter_tiles,
     spatial_layers,
@@ -81,7 +81,7 @@ def test_bad_images_are_refused_clearly():
         image_batch(np.zeros((10, 10, 1)), model)
     with pytest.raises(ValueError, match="one image"):
         image_batch(np.zeros((10, 10)), model)
-    with pytest.raises(ValueError, match="size"):
+    with pytest.raises(ValueError, match="built for 10x10 images, got 12x10"):
         image_batch(np.zeros((2, 12, 10, 3)), model)
     assert image_batch(np.zeros((10, 10, 3)), model).shape == (1, 10, 10, 3)
     with pytest.raises(ValueError, match="feature map"):

@@ -8,15 +8,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dlpy.viz.embedding import embed_2d, plot_embedding  # noqa: E402
-from dlpy.viz.neighbours import nearest_neighbours, neighbour_class_agreement  # noqa: E402
+from dlpy.viz.neighbors import nearest_neighbors, neighbor_class_agreement  # noqa: E402
 
 
 def test_pca_matches_the_projection_on_the_top_two_singular_vectors():
     rng = np.random.default_rng(0)
     features = rng.normal(size=(40, 6)) @ np.diag([5, 3, 1, 0.5, 0.2, 0.1])
-    centred = features - features.mean(0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    expected = centred @ vt[:2].T
+    centered = features - features.mean(0)
+    _, _, vt = np.linalg.svd(centered, full_matrices=False)
+    expected = centered @ vt[:2].T
     got = embed_2d(features, "pca")
     for axis in range(2):  # each component is defined up to its sign
         sign = np.sign(np.dot(got[:, axis], expected[:, axis]))
@@ -25,13 +25,13 @@ def test_pca_matches_the_projection_on_the_top_two_singular_vectors():
 
 def test_tsne_keeps_separated_clusters_apart():
     rng = np.random.default_rng(1)
-    centres = rng.normal(0, 20, size=(3, 10))
+    centers = rng.normal(0, 20, size=(3, 10))
     labels = np.repeat(np.arange(3), 15)
-    features = centres[labels] + rng.normal(size=(45, 10))
+    features = centers[labels] + rng.normal(size=(45, 10))
     coords = embed_2d(features, "tsne", seed=0)
     assert coords.shape == (45, 2)
-    neighbours, _ = nearest_neighbours(coords, coords, k=5, query_indices=np.arange(45))
-    assert neighbour_class_agreement(neighbours, labels, labels) == 1.0
+    neighbors, _ = nearest_neighbors(coords, coords, k=5, query_indices=np.arange(45))
+    assert neighbor_class_agreement(neighbors, labels, labels) == 1.0
 
 
 def test_bad_input_is_a_clear_error():

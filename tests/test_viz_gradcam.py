@@ -4,13 +4,14 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy.viz.gradcam import GradCam, score_source
+from dlpy.models.introspection import class_score_source
+from dlpy.viz.gradcam import GradCam
 
 SIZE = 16
 HALF = SIZE // 2
 QUADRANTS = [(slice(0, HALF), slice(0, HALF)), (slice(0, HALF), slice(HALF, SIZE)),
              (slice(HALF, SIZE), slice(0, HALF)), (slice(HALF, SIZE), slice(HALF, SIZE))]
-COLOURS = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5]], dtype="float32")
+COLORS = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5]], dtype="float32")
 
 
 def quadrant_scores(features):
@@ -33,10 +34,10 @@ def quadrant_model(softmax=False):
 
 
 def quadrant_image(seed=0):
-    """Each quadrant its own colour (red, green, blue, grey), its brightness varying at random."""
+    """Each quadrant its own color (red, green, blue, gray), its brightness varying at random."""
     image = np.zeros((SIZE, SIZE, 3), dtype="float32")
-    for (rows, columns), colour in zip(QUADRANTS, COLOURS):
-        image[rows, columns] = colour
+    for (rows, columns), color in zip(QUADRANTS, COLORS):
+        image[rows, columns] = color
     brightness = np.random.default_rng(seed).uniform(0.8, 1.0, (SIZE, SIZE, 1)).astype("float32")
     return image * brightness
 
@@ -125,7 +126,7 @@ def test_sequential_model_with_dense_softmax_uses_logits():
     model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
                               keras.layers.GlobalAveragePooling2D(name="gap"),
                               keras.layers.Dense(3, activation="softmax", name="dense")])
-    path, to_logits = score_source(model)
+    path, to_logits = class_score_source(model)
     assert path == "gap"
     x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
     hidden = model.get_layer("gap")(model.get_layer("conv")(x))

@@ -98,7 +98,7 @@ def test_bad_input_is_a_clear_error():
         occlusion_map(model, np.zeros((32, 32, 1)))
     with pytest.raises(ValueError, match="larger than the image"):
         occlusion_map(model, np.zeros((32, 32, 3)), patch_size=40)
-    with pytest.raises(ValueError, match="expects 32x32"):
+    with pytest.raises(ValueError, match="built for 32x32 images, got 30x32"):
         occlusion_map(model, np.zeros((30, 32, 3)))
     with pytest.raises(ValueError, match="stride"):
         occlusion_map(model, np.zeros((32, 32, 3)), stride=0)

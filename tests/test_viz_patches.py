@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy.layers import feature_model
+from dlpy.models.introspection import feature_model
 from dlpy.viz.patches import plot_top_patches, top_activating_patches
 from dlpy.viz.receptive_field import receptive_field
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy.layers import feature_model
+from dlpy.models.introspection import feature_model
 from dlpy.viz.receptive_field import receptive_field, receptive_fields
 
 POSITIVE = keras.initializers.RandomUniform(0.5, 1.0, seed=0)

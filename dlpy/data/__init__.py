@@ -1,9 +1,9 @@
 """The course's data: one registry of files (:mod:`dlpy.data.registry`) and loaders built on
 Keras's own loaders and cache. Loaders are imported on first use."""
 
-import importlib
-
-from dlpy.data.images import load_image, load_mnist, photo_path
+from dlpy import lazy_submodules
+from dlpy.data.mnist import load_mnist
+from dlpy.data.photos import load_image, photo_path
 from dlpy.data.registry import (
     REGISTRY,
     CorruptDataError,
@@ -22,10 +22,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    try:
-        return importlib.import_module(f"dlpy.data.{name}")
-    except ModuleNotFoundError as error:
-        if error.name == f"dlpy.data.{name}":
-            raise AttributeError(f"module 'dlpy.data' has no attribute {name!r}") from None
-        raise
+__getattr__ = lazy_submodules(__name__)

@@ -10,7 +10,7 @@ FEATURE_NAMES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD"
 def load_boston_housing():
     """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.boston_housing`` (404 + 102
     samples, float64; targets in thousands of dollars). Features are not normalized: see
-    :func:`dlpy.validation.normalize`. Taught in chapter 03."""
+    :func:`dlpy.training.normalize`. Taught in chapter 03."""
     import keras
 
     fetch("boston_housing")  # hash-checked, with the registry's clear error when missing

@@ -13,9 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from dlpy.course.settings import DEFAULT_SEED
 from dlpy.data.pipelines import image_folder_dataset
 from dlpy.data.registry import REGISTRY, extract
-from dlpy.settings import DEFAULT_SEED
 
 CLASS_NAMES = ("cats", "dogs")  # label 0 = cat, label 1 = dog
 SPLIT_SIZES = {"train": 1000, "validation": 500, "test": 500}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlpy.settings import DEFAULT_SEED
+from dlpy.course.settings import DEFAULT_SEED
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -114,15 +114,19 @@ def image_folder_dataset(directory, image_size=(180, 180), batch_size: int | Non
     return dataset
 
 
-def dataset_to_arrays(dataset):
-    """All ``(images, labels)`` of a (finite) dataset as two NumPy arrays, in the dataset's order.
-    Taught in chapter 06 (the in-memory baseline of the input-pipeline benchmark)."""
+def dataset_to_arrays(dataset, limit: int | None = None):
+    """``(images, labels)`` of a (finite) dataset of batches as two NumPy arrays, in the dataset's
+    order, stopping after ``limit`` examples when given. Taught in chapter 06 (the in-memory
+    baseline of the input-pipeline benchmark) and used in chapter 11."""
     import numpy as np
 
-    images, labels = [], []
+    images, labels, total = [], [], 0
     for x, y in dataset:
         images.append(np.asarray(x))
         labels.append(np.asarray(y))
+        total += len(images[-1])
+        if limit is not None and total >= limit:
+            break
     if not images:
-        raise ValueError("The dataset is empty.")
-    return np.concatenate(images), np.concatenate(labels)
+        raise ValueError("The dataset is empty: there are no examples to collect.")
+    return np.concatenate(images)[:limit], np.concatenate(labels)[:limit]

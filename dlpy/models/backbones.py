@@ -86,6 +86,16 @@ class Backbone:
         return keras.applications.imagenet_utils.decode_predictions(np.asarray(predictions), top=top)
 
 
+def backbone_parts(backbone, preprocess=None):
+    """``(model, preprocess, name)`` from a :class:`Backbone` or a plain Keras model (whose inputs
+    then go in unchanged unless ``preprocess`` is given). Taught in chapter 13."""
+    if isinstance(backbone, keras.Model):
+        return backbone, preprocess or (lambda x: x), backbone.name
+    if hasattr(backbone, "model") and hasattr(backbone, "preprocess"):
+        return backbone.model, preprocess or backbone.preprocess, backbone.name
+    raise TypeError(f"Expected a dlpy Backbone (dlpy.models.load_backbone) or a keras.Model, got {type(backbone)}")
+
+
 def _spec(name: str) -> BackboneSpec:
     try:
         return BACKBONES[name]

@@ -12,7 +12,7 @@ import weakref
 import keras
 from keras import layers
 
-from dlpy.settings import DEFAULT_SEED
+from dlpy.course.settings import DEFAULT_SEED
 
 BOOK_FILTERS = (32, 64, 128, 256, 256)
 
@@ -130,7 +130,7 @@ def _compiled_forward(model: keras.Model, preprocess):
     """One compiled inference pass per (model, preprocess), kept for later calls (no retracing)."""
     import tensorflow as tf
 
-    from dlpy.layers import inference_model
+    from dlpy.models.introspection import inference_model
 
     cache = _FORWARD_PASSES.setdefault(model, {})
     if preprocess not in cache:

@@ -5,42 +5,12 @@ Taught in chapter 08.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 
-from dlpy.layers import feature_model, find_layer, layer_paths
+from dlpy.images import image_batch, tile
+from dlpy.models.introspection import feature_model, find_layer, layer_paths
 from dlpy.plots import image_axes
-
-
-def image_batch(images, model: keras.Model) -> np.ndarray:
-    """``images`` as a float32 batch that fits ``model``'s input: one image (H, W, C) gets a batch
-    axis; the rank, the channels and (for a fixed-size model) the size are checked.
-
-    Taught in chapter 08.
-    """
-    batch = np.asarray(images, dtype="float32")
-    if batch.ndim == 3:
-        batch = batch[None]
-    expected = tuple(model.inputs[0].shape)
-    if batch.ndim != 4 or len(expected) != 4:
-        raise ValueError(
-            f"Expected one image (height, width, channels) or a batch (n, height, width, channels) for a "
-            f"model with input shape {expected}; got an array of shape {np.shape(images)}."
-        )
-    if expected[-1] is not None and batch.shape[-1] != expected[-1]:
-        raise ValueError(
-            f"Model {model.name!r} takes {expected[-1]} channels, the images have {batch.shape[-1]} "
-            f"(shape {batch.shape}). Convert them, e.g. to RGB, first."
-        )
-    for axis in (1, 2):
-        if expected[axis] is not None and batch.shape[axis] != expected[axis]:
-            raise ValueError(
-                f"Model {model.name!r} takes images of size {expected[1]}x{expected[2]}, got "
-                f"{batch.shape[1]}x{batch.shape[2]}: resize them (dlpy.data.load_image(name, target_size=...))."
-            )
-    return batch
 
 
 def spatial_layers(model: keras.Model, kinds=("Conv2D", "DepthwiseConv2D", "SeparableConv2D",
@@ -95,21 +65,11 @@ def channel_grid(activation, columns: int = 16, gap: int = 1) -> np.ndarray:
         raise ValueError(f"channel_grid needs a feature map (height, width, channels); got shape {activation.shape}.")
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}.")
-    height, width, channels = activation.shape
-    columns = min(columns, channels)
-    rows = math.ceil(channels / columns)
-    grid = np.zeros((rows * (height + gap) - gap, columns * (width + gap) - gap), dtype="float32")
-    for index in range(channels):
-        channel = activation[..., index]
-        std = channel.std()
-        if std > 1e-8:
-            shown = np.clip((channel - channel.mean()) / std * 0.25 + 0.5, 0.0, 1.0)
-        else:
-            shown = np.zeros_like(channel)
-        row, column = divmod(index, columns)
-        top, left = row * (height + gap), column * (width + gap)
-        grid[top:top + height, left:left + width] = shown
-    return grid
+    channels = np.moveaxis(activation, -1, 0)  # (channels, h, w)
+    mean = channels.mean(axis=(1, 2), keepdims=True)
+    std = channels.std(axis=(1, 2), keepdims=True)
+    shown = np.where(std > 1e-8, np.clip((channels - mean) / np.maximum(std, 1e-8) * 0.25 + 0.5, 0.0, 1.0), 0.0)
+    return tile(shown.astype("float32"), columns=columns, gap=gap, fill=0.0)
 
 
 def plot_channel_grid(activation, title: str | None = None, columns: int = 16, size: float = 0.7,

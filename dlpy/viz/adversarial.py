@@ -15,7 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.viz.occlusion import check_image
+from dlpy.images import single_image
+from dlpy.models.introspection import check_class_indices
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _probabilities(model, preprocess, x):
 
 
 def _attack(model, image, *, class_index, target, epsilon, step_size, steps, preprocess) -> Adversarial:
-    image = check_image(model, image)
+    image = single_image(image, model)
     if epsilon <= 0 or step_size <= 0 or steps < 1:
         raise ValueError(f"epsilon and step_size must be positive and steps at least 1; got {epsilon}, {step_size}, "
                          f"{steps}")
@@ -58,8 +59,8 @@ def _attack(model, image, *, class_index, target, epsilon, step_size, steps, pre
     original = int(np.argmax(intact))
     label = original if class_index is None else int(class_index)
     for name, value in (("class_index", label), ("target", target)):
-        if value is not None and not 0 <= int(value) < n_classes:
-            raise ValueError(f"{name} {value} is out of range: the model has {n_classes} classes.")
+        if value is not None:
+            check_class_indices(value, 1, n_classes, name=name, owner=f"Model {model.name!r}")
     targeted = target is not None
     goal = tf.constant(int(target) if targeted else label, dtype="int32")
 

@@ -1,6 +1,6 @@
 """2-D maps of a feature space (cs231n "Visualizing and Understanding"): project the features with
 PCA or t-SNE (scikit-learn) and place each image's thumbnail at its coordinates, framed in its
-class colour. Images the network finds alike land together. Taught in chapter 11.
+class color. Images the network finds alike land together. Taught in chapter 11.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ METHODS = ("pca", "tsne")
 
 def embed_2d(features, method: str = "tsne", *, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """(N, 2) coordinates of the rows of ``features``: ``"pca"`` (the two directions of largest
-    variance) or ``"tsne"`` (neighbourhoods kept, distances not; perplexity capped below N/3,
-    initialised from PCA). Taught in chapter 11."""
+    variance) or ``"tsne"`` (neighborhoods kept, distances not; perplexity capped below N/3,
+    initialized from PCA). Taught in chapter 11."""
     features = np.asarray(features, dtype="float64")
     if features.ndim != 2:
         raise ValueError(f"Expected a feature matrix (N, D), got shape {features.shape}")
@@ -38,12 +38,13 @@ def embed_2d(features, method: str = "tsne", *, seed: int = 0, perplexity: float
 def plot_embedding(coordinates, images, labels=None, class_names=None, *, thumbnail_size: int = 28,
                    title: str | None = None, ax=None):
     """Thumbnails of ``images`` at their 2-D ``coordinates`` (from :func:`embed_2d`), each framed in
-    its class colour, over a scatter of the points; a legend names the classes. Returns the axes.
+    its class color, over a scatter of the points; a legend names the classes. Returns the axes.
     Taught in chapter 11."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    from dlpy.plots import _to_displayable, image_axes
+    from dlpy.images import displayable
+    from dlpy.plots import image_axes
 
     coordinates = np.asarray(coordinates, dtype="float64")
     if coordinates.ndim != 2 or coordinates.shape[1] != 2 or len(coordinates) != len(images):
@@ -51,15 +52,15 @@ def plot_embedding(coordinates, images, labels=None, class_names=None, *, thumbn
     labels = np.zeros(len(images), int) if labels is None else np.asarray(labels).ravel().astype(int)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 8))
-    colours = plt.get_cmap("tab10")
+    colors = plt.get_cmap("tab10")
     for label in np.unique(labels):
         points = coordinates[labels == label]
         name = class_names[label] if class_names is not None else str(label)
-        ax.scatter(points[:, 0], points[:, 1], s=8, color=colours(label % 10), label=name)
+        ax.scatter(points[:, 0], points[:, 1], s=8, color=colors(label % 10), label=name)
     for (x, y), image, label in zip(coordinates, images, labels):
-        thumbnail = _thumbnail(_to_displayable(image), thumbnail_size)
+        thumbnail = _thumbnail(displayable(image), thumbnail_size)
         box = AnnotationBbox(OffsetImage(thumbnail, zoom=1.0), (x, y), frameon=True, pad=0.1,
-                             bboxprops={"edgecolor": colours(label % 10), "linewidth": 1.5})
+                             bboxprops={"edgecolor": colors(label % 10), "linewidth": 1.5})
         ax.add_artist(box)
     if class_names is not None or len(np.unique(labels)) > 1:
         ax.legend(loc="upper right", markerscale=3)

@@ -1,6 +1,6 @@
 """Filter visualization and class visualization by gradient ascent in input space.
 
-Start from a grey image with a little noise and repeatedly move it along the gradient of a target:
+Start from a gray image with a little noise and repeatedly move it along the gradient of a target:
 the mean activation of one filter of a layer (what the filter responds to), or the pre-softmax
 score of one class (what the network thinks the class looks like). Many targets are optimized
 at once, one image each, in a compiled ``tf.function`` step. Regularizers (Yosinski et al. 2015;
@@ -16,21 +16,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model, find_layer
-from dlpy.viz.gradcam import score_source
+from dlpy.models.introspection import check_class_indices, class_score_source, feature_model, find_layer
 
-GREY = 128.0  # the ascent works in RGB pixel units; this is the neutral value
+GRAY = 128.0  # the ascent works in RGB pixel units; this is the neutral value
 
 
 @dataclass(frozen=True)
 class Regularizers:
     """Switchable image priors applied at every ascent step (all off by default).
 
-    ``l2``: decay the image towards grey by this fraction each step (an L2 penalty).
+    ``l2``: decay the image towards gray by this fraction each step (an L2 penalty).
     ``jitter``: shift the image by up to this many pixels before the gradient step, then back.
     ``blur_sigma`` / ``blur_every``: Gaussian-blur the image (std in pixels) every n steps.
-    ``clip_percentile``: set pixels whose colour deviation from grey is in the lowest
-    ``clip_percentile`` percent of the image back to grey.
+    ``clip_percentile``: set pixels whose color deviation from gray is in the lowest
+    ``clip_percentile`` percent of the image back to gray.
     Taught in chapter 09.
     """
 
@@ -75,7 +74,7 @@ class GradientAscent:
     batch of model inputs to scores (n, units)). Build one with :meth:`for_filters` or
     :meth:`for_classes`; run it with :meth:`run`.
 
-    Images live in RGB pixel units (grey is 128) and ``preprocess`` maps them to the model's input,
+    Images live in RGB pixel units (gray is 128) and ``preprocess`` maps them to the model's input,
     so one step size suits every backbone. Each step moves every image by ``step_size`` pixels (root
     mean square) along its own normalized gradient. Taught in chapter 09.
     """
@@ -113,7 +112,7 @@ class GradientAscent:
     def for_classes(cls, model: keras.Model, **options) -> GradientAscent:
         """Ascent on class scores: the logits before a final softmax (cs231n's class visualization).
         Taught in chapter 09."""
-        source = score_source(model)
+        source = class_score_source(model)
         if source is None:
             def scores(x):
                 return model(x, training=False)
@@ -154,7 +153,7 @@ class GradientAscent:
         images = images + self.step_size * gradient / (rms + 1e-8)
         if reg.jitter:
             images = tf.roll(images, -shift, axis=[1, 2])
-        centered = images - GREY
+        centered = images - GRAY
         if reg.l2:
             centered = centered * (1.0 - reg.l2)
         if reg.blur_sigma:
@@ -167,13 +166,13 @@ class GradientAscent:
             threshold = tf.reduce_max(-tf.math.top_k(-flat, k=k).values, axis=1)  # the k-th smallest norm
             keep = tf.cast(norms > threshold[:, None, None], images.dtype)[..., None]
             centered = centered * keep
-        return centered + GREY, value
+        return centered + GRAY, value
 
     def initial_images(self, count: int, seed: int = 0, noise: float = 20.0) -> np.ndarray:
-        """Grey images with uniform noise of +-``noise`` pixels: the ascent's start."""
+        """Gray images with uniform noise of +-``noise`` pixels: the ascent's start."""
         rng = np.random.default_rng(seed)
         shape = (count, *self.image_size, 3)
-        return (GREY + rng.uniform(-noise, noise, size=shape)).astype("float32")
+        return (GRAY + rng.uniform(-noise, noise, size=shape)).astype("float32")
 
     def run(self, units, steps: int = 30, seed: int = 0, compiled: bool = True):
         """Optimize one image per unit in ``units`` (filter or class indices) for ``steps`` steps.
@@ -182,12 +181,8 @@ class GradientAscent:
         objective before each step, (steps, n). Taught in chapter 09.
         """
         units = np.atleast_1d(np.asarray(units))
-        if not np.issubdtype(units.dtype, np.integer) or units.ndim != 1:
-            raise TypeError(f"units are integer indices (filters or classes); got {units!r}.")
-        bad = units[(units < 0) | (units >= self.units)]
-        if bad.size:
-            raise ValueError(f"Index {int(bad[0])} is out of range: the target has {self.units} units "
-                             f"(0 to {self.units - 1}).")
+        units = check_class_indices(units, len(units), self.units, name="unit", owner="the target",
+                                    what="unit", per="step")[:, 0]
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}.")
         tf.random.set_seed(seed)
@@ -215,21 +210,6 @@ def to_displayable(images, border: int = 0) -> np.ndarray:
     if border:
         shown = shown[:, border:-border, border:-border, :]
     return shown[0] if single else shown
-
-
-def filter_grid(images, columns: int = 8, gap: int = 3) -> np.ndarray:
-    """Displayable images (n, h, w, 3) in [0, 1] tiled into one RGB grid with white gaps.
-    Taught in chapter 09."""
-    images = np.asarray(images, dtype="float32")
-    n, height, width, _ = images.shape
-    columns = min(columns, n)
-    rows = -(-n // columns)
-    grid = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap, 3), dtype="float32")
-    for index in range(n):
-        row, column = divmod(index, columns)
-        top, left = row * (height + gap), column * (width + gap)
-        grid[top:top + height, left:left + width] = images[index]
-    return grid
 
 
 def visualize_filters(model: keras.Model, layer: str, filters, steps: int = 30, image_size=(128, 128),

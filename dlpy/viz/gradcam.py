@@ -15,8 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model, find_layer
-from dlpy.viz.activations import image_batch, spatial_layers
+from dlpy.images import image_batch
+from dlpy.models.introspection import check_class_indices, class_score_source, feature_model, find_layer
+from dlpy.viz.activations import spatial_layers
 
 
 @dataclass(frozen=True)
@@ -39,37 +40,6 @@ class ClassActivationMaps:
         classes = slice(classes, classes + 1) if isinstance(classes, int) else classes
         return ClassActivationMaps(self.grad_cam[images, classes], self.grad_cam_plus_plus[images, classes],
                                    self.classes[images, classes], self.outputs[images, classes])
-
-
-def score_source(model: keras.Model):
-    """Where the class scores (pre-softmax logits) come from: ``(path, transform)`` such that
-    ``transform(output of layer path)`` gives the logits, or ``None`` when the model's output
-    already is a score (no softmax or sigmoid at the end).
-
-    Grad-CAM and class visualization use logits: a probability saturates and its gradient vanishes.
-    Taught in chapter 10.
-    """
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    if activation not in ("softmax", "sigmoid"):
-        return None
-    if isinstance(model, keras.Sequential):
-        previous = model.layers[-2].name if len(model.layers) > 1 else None
-    else:
-        # The first call of the last layer is the one that built this model (feature models call it again).
-        nodes = getattr(last, "_inbound_nodes", [])
-        inputs = nodes[0].input_tensors if nodes else []
-        previous = inputs[0]._keras_history.operation.name if len(inputs) == 1 else None  # noqa: SLF001
-    if previous is None or previous not in {layer.name for layer in model.layers}:
-        return None
-    if isinstance(last, keras.layers.Activation):
-        return previous, lambda h: h
-    if isinstance(last, keras.layers.Dense):
-        def dense_logits(h):
-            z = keras.ops.matmul(h, last.kernel)
-            return z + last.bias if last.use_bias else z
-        return previous, dense_logits
-    return None
 
 
 def _cams(activations, gradients):
@@ -116,7 +86,7 @@ class GradCam:
                 f"{', '.join(candidates[-8:])}"
             )
         self.model, self.layer, self.preprocess = model, layer, preprocess
-        source = score_source(model)
+        source = class_score_source(model)
         if source is None:
             self._features = feature_model(model, layer, include_output=True, fold_batch_norm=True)
             self._to_logits = None
@@ -170,27 +140,14 @@ class GradCam:
                 raise ValueError(f"top must be between 1 and the {self.num_classes} classes; got {top}.")
             result = self._compiled(tf.constant(batch), None, int(top))
         else:
-            chosen = np.asarray(classes)
-            if not np.issubdtype(chosen.dtype, np.integer):
-                raise TypeError(f"classes are integer class indices; got {chosen.dtype} values {classes!r}.")
-            if chosen.ndim == 0:
-                chosen = np.full((n, 1), int(chosen))
-            elif chosen.ndim == 1 and chosen.shape[0] == n:
-                chosen = chosen[:, None]
-            elif chosen.ndim != 2 or chosen.shape[0] != n:
-                raise ValueError(f"classes is one index, one per image ({n}), or an array (n, k) = ({n}, k); "
-                                 f"got shape {chosen.shape}.")
-            bad = chosen[(chosen < 0) | (chosen >= self.num_classes)]
-            if bad.size:
-                raise ValueError(f"Class index {int(bad[0])} is out of range: {self.model.name!r} has "
-                                 f"{self.num_classes} classes (0 to {self.num_classes - 1}).")
+            chosen = check_class_indices(classes, n, self.num_classes, owner=f"Model {self.model.name!r}")
             result = self._compiled(tf.constant(batch), tf.constant(chosen, dtype="int32"), int(chosen.shape[1]))
         cam, cam_pp, chosen, outputs = (keras.ops.convert_to_numpy(r) for r in result)
         return ClassActivationMaps(cam, cam_pp, chosen, outputs)
 
 
 def plot_class_activation_maps(images, maps: ClassActivationMaps, class_names=None, alpha: float = 0.45,
-                               colormap: str = "jet", size: float = 2.4, plus_plus: bool = True):
+                               cmap: str = "jet", size: float = 2.4, plus_plus: bool = True):
     """One row per image: the photo, then each class's Grad-CAM overlay (and Grad-CAM++ beside it).
 
     ``class_names``: a list indexed by class (or a callable index -> name); titles show the name and
@@ -219,7 +176,7 @@ def plot_class_activation_maps(images, maps: ClassActivationMaps, class_names=No
         for j in range(k):
             for method, heatmaps in methods:
                 ax = axes[i, column]
-                ax.imshow(overlay_heatmap(images[i], heatmaps[i, j], alpha=alpha, colormap=colormap))
+                ax.imshow(overlay_heatmap(images[i], heatmaps[i, j], alpha=alpha, cmap=cmap))
                 ax.set_title(f"{method}: {name(int(maps.classes[i, j]))}\n({maps.outputs[i, j]:.2f})", fontsize=8)
                 column += 1
     for ax in axes.flat:

@@ -1,5 +1,5 @@
 """Occlusion sensitivity (Zeiler & Fergus 2014; cs231n "Visualizing and Understanding"): slide a
-grey patch over the image and watch the class probability; where it drops, the model was looking.
+gray patch over the image and watch the class probability; where it drops, the model was looking.
 
 All occluded copies are built on the fly inside one ``tf.function`` and classified in batches, so a
 224x224 map with 16-px patches at stride 8 (729 forward passes) costs a few batched calls instead
@@ -15,7 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import inference_model
+from dlpy.images import displayable, single_image
+from dlpy.models.introspection import check_class_indices, inference_model
 
 
 @dataclass(frozen=True)
@@ -74,29 +75,6 @@ def patch_positions(length: int, patch: int, stride: int) -> np.ndarray:
     return np.array(positions)
 
 
-def check_image(model: keras.Model, image) -> np.ndarray:
-    """``image`` as a float32 (H, W, C) array that ``model`` accepts; a clear error otherwise.
-    Taught in chapter 11."""
-    image = np.asarray(image, dtype="float32")
-    if image.ndim == 4 and image.shape[0] == 1:
-        image = image[0]
-    if image.ndim != 3:
-        raise ValueError(f"Expected one image of shape (height, width, channels), got shape {image.shape}. "
-                         "For a grayscale image add a channel axis: image[..., None].")
-    expected = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else (None, None, None)
-    if len(expected) != 3:
-        raise ValueError(f"Model {model.name!r} takes inputs of shape {expected}, not images (H, W, C).")
-    if expected[2] is not None and expected[2] != image.shape[2]:
-        raise ValueError(f"Model {model.name!r} expects {expected[2]} channels but the image has {image.shape[2]} "
-                         f"(shape {image.shape}).")
-    for want, got in zip(expected[:2], image.shape[:2]):
-        if want is not None and want != got:
-            raise ValueError(f"Model {model.name!r} expects {expected[0]}x{expected[1]} images, got "
-                             f"{image.shape[0]}x{image.shape[1]}: resize it first (dlpy.data.load_image(..., "
-                             "target_size=...)).")
-    return image
-
-
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -124,16 +102,16 @@ def _occluded_scores_function(model: keras.Model, preprocess):
 
 def occlusion_map(model: keras.Model, image, class_index: int | None = None, *, patch_size=16, stride=8,
                   fill=127.5, preprocess=None, batch_size: int = 16) -> Occlusion:
-    """Slide a ``patch_size`` square of colour ``fill`` over ``image`` with ``stride`` and record
+    """Slide a ``patch_size`` square of color ``fill`` over ``image`` with ``stride`` and record
     ``model``'s score for ``class_index`` (default: the class it predicts for the intact image) at
     every position. Taught in chapter 11.
 
     ``image`` is (H, W, C) in the space ``fill`` is given in (0-255 RGB for the course's photos;
-    127.5 is mid-grey); ``preprocess`` (e.g. ``backbone.preprocess``) turns it into the model's input.
+    127.5 is mid-gray); ``preprocess`` (e.g. ``backbone.preprocess``) turns it into the model's input.
     Every occluded copy is made and scored inside one ``tf.function``, ``batch_size`` at a time (on a
     2-core CPU 16 was faster than 64: a batch's activations stay in cache).
     """
-    image = check_image(model, image)
+    image = single_image(image, model)
     height, width, channels = image.shape
     ph, pw = _pair(patch_size, "patch_size")
     sh, sw = _pair(stride, "stride")
@@ -149,8 +127,8 @@ def occlusion_map(model: keras.Model, image, class_index: int | None = None, *, 
     if class_index is None:
         class_index = int(intact[0, 0] > 0.5) if binary else int(np.argmax(intact[0]))
     n_classes = 2 if binary else intact.shape[1]
-    if not 0 <= int(class_index) < n_classes:
-        raise ValueError(f"class_index {class_index} is out of range: the model has {n_classes} classes.")
+    owner = f"Model {model.name!r}"
+    class_index = int(check_class_indices(class_index, 1, n_classes, name="class_index", owner=owner)[0, 0])
 
     def to_score(raw):
         return (raw if class_index == 1 else 1.0 - raw) if binary else raw
@@ -197,10 +175,9 @@ def plot_occlusion(image, occlusion: Occlusion, other_maps: dict | None = None, 
     ``other_maps`` (e.g. ``{"Grad-CAM": heatmap}``) are drawn over the image beside it. Taught in chapter 11."""
     import matplotlib.pyplot as plt
 
-    from dlpy.plots import _to_displayable
 
     other_maps = other_maps or {}
-    shown = _to_displayable(image)
+    shown = displayable(image)
     panels = 3 + len(other_maps)
     fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.4))
     height, width = occlusion.image_shape

@@ -26,21 +26,21 @@ def resize_heatmap(heatmap, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def colorize(heatmap, colormap: str = "jet") -> np.ndarray:
+def colorize(heatmap, cmap: str = "jet") -> np.ndarray:
     """A heatmap in [0, 1] as an RGB uint8 image through an OpenCV colormap. Taught in chapter 10."""
-    if colormap not in COLORMAPS:
-        raise ValueError(f"Unknown colormap {colormap!r}; choose one of {', '.join(COLORMAPS)}.")
+    if cmap not in COLORMAPS:
+        raise ValueError(f"Unknown cmap {cmap!r}; choose one of {', '.join(COLORMAPS)}.")
     heatmap = np.asarray(heatmap, dtype="float32")
     if heatmap.ndim != 2:
         raise ValueError(f"A heatmap is 2-D (height, width); got shape {heatmap.shape}.")
     scaled = np.uint8(np.clip(heatmap, 0.0, 1.0) * 255)
-    bgr = cv2.applyColorMap(scaled, COLORMAPS[colormap])
+    bgr = cv2.applyColorMap(scaled, COLORMAPS[cmap])
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def overlay_heatmap(image, heatmap, alpha: float = 0.4, colormap: str = "jet") -> np.ndarray:
+def overlay_heatmap(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
     """``image`` (H, W, 3; 0-255) with ``heatmap`` (any 2-D size, values in [0, 1]) resized onto it
-    and blended: ``(1 - alpha) * image + alpha * colormap(heatmap)``. Returns uint8 RGB.
+    and blended: ``(1 - alpha) * image + alpha * cmap(heatmap)``. Returns uint8 RGB.
 
     Taught in chapter 10.
     """
@@ -49,5 +49,5 @@ def overlay_heatmap(image, heatmap, alpha: float = 0.4, colormap: str = "jet") -
         raise ValueError(f"overlay_heatmap needs one RGB image (H, W, 3); got shape {image.shape}.")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha is a blending weight in [0, 1]; got {alpha}.")
-    colored = colorize(resize_heatmap(heatmap, image.shape[:2]), colormap).astype("float32")
+    colored = colorize(resize_heatmap(heatmap, image.shape[:2]), cmap).astype("float32")
     return np.uint8(np.clip((1.0 - alpha) * image + alpha * colored, 0, 255))

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model, resolve_path
+from dlpy.models.introspection import feature_model, resolve_path
 from dlpy.viz.receptive_field import ReceptiveField, receptive_field
 
 
@@ -121,7 +121,7 @@ def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = 
     Taught in chapter 11."""
     import matplotlib.pyplot as plt
 
-    from dlpy.plots import _to_displayable
+    from dlpy.images import displayable
 
     rows, k = result.activations.shape
     fig, axes = plt.subplots(rows, k, figsize=(size * k + 0.8, size * rows + 0.5), squeeze=False)
@@ -129,7 +129,7 @@ def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = 
     for r in range(rows):
         for j in range(k):
             ax = axes[r, j]
-            crop = _to_displayable(result.crops[r][j])
+            crop = displayable(result.crops[r][j])
             # Draw the crop where it lies inside the unit's full field; the blank rest is padding.
             top, left, _, _ = field.box(*result.positions[r, j])
             dy, dx = result.boxes[r, j, 0] - top, result.boxes[r, j, 1] - left

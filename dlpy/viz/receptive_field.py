@@ -2,7 +2,7 @@
 
 Composed layer by layer through the model's graph (Functional, Sequential or nested models):
 each spatial axis carries four numbers, the axis length ``n``, the ``jump`` (input pixels between
-neighbouring units), the field ``size`` and the ``start`` (input coordinate of the first pixel
+neighboring units), the field ``size`` and the ``start`` (input coordinate of the first pixel
 in the field of unit 0; negative where the field reaches into padding). A convolution or pooling
 with kernel ``k``, dilation ``d``, stride ``s`` and left padding ``p`` maps them to
 ``size + (d*(k-1))*jump``, ``jump*s`` and ``start - p*jump``. Alongside, each unit keeps the
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dlpy.layers import resolve_path
+from dlpy.models.introspection import resolve_path
 
 
 @dataclass(frozen=True)
 class _Axis:
     n: int  # length of this axis in the layer's output
-    jump: int  # input pixels between neighbouring units
+    jump: int  # input pixels between neighboring units
     size: int  # receptive-field size in input pixels
     start: int  # input coordinate of the first pixel of unit 0's field
     lo: tuple = ()  # per unit: first input pixel it really sees (padding excluded; EMPTY if none)
@@ -52,7 +52,7 @@ class ReceptiveField:
     """The receptive field of one spatial layer. Taught in chapter 11.
 
     ``size`` (height, width) is the field of one unit in input pixels, ``stride`` the input pixels
-    between neighbouring units, ``start`` the input coordinate of the top-left pixel of unit (0, 0)'s
+    between neighboring units, ``start`` the input coordinate of the top-left pixel of unit (0, 0)'s
     field (negative where it reaches into the padding); ``output_shape`` is the layer's (rows, cols)
     for an input of ``input_shape``.
     """
@@ -83,7 +83,7 @@ class ReceptiveField:
         return (self.seen_from[0][row], self.seen_from[1][col], self.seen_to[0][row], self.seen_to[1][col])
 
     def center(self, row: int, col: int) -> tuple[float, float]:
-        """Input coordinate (row, col) of the centre of unit ``(row, col)``'s field."""
+        """Input coordinate (row, col) of the center of unit ``(row, col)``'s field."""
         top, left, bottom, right = self.box(row, col)
         return (top + bottom - 1) / 2, (left + right - 1) / 2
 

@@ -9,28 +9,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model
-from dlpy.viz.activations import image_batch
-from dlpy.viz.gradcam import score_source
-
-
-def _class_indices(classes, n: int, num_classes: int) -> np.ndarray:
-    chosen = np.asarray(classes)
-    if not np.issubdtype(chosen.dtype, np.integer):
-        raise TypeError(f"classes are integer class indices; got {classes!r}.")
-    chosen = np.broadcast_to(chosen, (n,)) if chosen.ndim == 0 else chosen
-    if chosen.shape != (n,):
-        raise ValueError(f"Give one class per image ({n}); got shape {chosen.shape}.")
-    bad = chosen[(chosen < 0) | (chosen >= num_classes)]
-    if bad.size:
-        raise ValueError(f"Class index {int(bad[0])} is out of range: the model has {num_classes} classes.")
-    return chosen.astype("int32")
+from dlpy.images import image_batch
+from dlpy.models.introspection import check_class_indices, class_score_source, feature_model
 
 
 def _score_function(model: keras.Model):
     """images in model input space -> class scores (n, classes): logits where the model ends in a
     softmax or sigmoid; a single sigmoid unit gives two classes (-z, z)."""
-    source = score_source(model)
+    source = class_score_source(model)
     hidden = None if source is None else feature_model(model, source[0])
 
     def scores(x):
@@ -47,7 +33,10 @@ def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.
     ``preprocess`` (so in the units of the images you pass). Taught in chapter 10."""
     batch = image_batch(images, model)
     scores, num_classes = _score_function(model)
-    chosen = _class_indices(classes, len(batch), num_classes)
+    chosen = check_class_indices(classes, len(batch), num_classes, owner=f"Model {model.name!r}")
+    if chosen.shape[1] != 1:
+        raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
+    chosen = chosen[:, 0]
 
     @tf.function
     def gradients(x, targets):
@@ -61,7 +50,7 @@ def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.
 
 
 def saliency_maps(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
-    """Vanilla saliency: the largest absolute input gradient over the colour channels, each map
+    """Vanilla saliency: the largest absolute input gradient over the color channels, each map
     scaled to [0, 1]; shape (n, h, w). Taught in chapter 10."""
     magnitude = np.abs(input_gradients(model, images, classes, preprocess)).max(axis=-1)
     return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-12)

@@ -22,6 +22,7 @@ def _kernel_env(profile: str, build: Path) -> dict:
     env = dict(os.environ)
     env["DLPY_PROFILE"] = profile
     env["DLPY_BUILD_DIR"] = str(build)
+    env["DLPY_HEADLESS"] = "1"  # cfg.verbose: one line per epoch, no progress bars in stored notebooks
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     return env
@@ -61,7 +62,7 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
 
         body, _ = HTMLExporter().from_notebook_node(notebook)
         executed.with_suffix(".html").write_text(body)
-    from dlpy.notebooks import printed_warnings
+    from dlpy.course.notebooks import printed_warnings
 
     return RunResult(path, not error, seconds, executed, error, printed_warnings(notebook))
 

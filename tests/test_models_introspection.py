@@ -1,10 +1,10 @@
-"""dlpy.layers: layer lookup by name and dotted path, and feature models through nested models."""
+"""dlpy.models.introspection: layer lookup by name and dotted path, and feature models through nested models."""
 
 import keras
 import numpy as np
 import pytest
 
-from dlpy.layers import feature_model, find_layer, layer_paths, resolve_path
+from dlpy.models.introspection import feature_model, find_layer, layer_paths, resolve_path
 
 
 def small_base(name="base"):

@@ -8,10 +8,10 @@ in its kernel) the two collapse into one convolution with a rescaled kernel and 
 
 That saves two full passes over every activation map per BatchNormalization (MobileNet has 27).
 :class:`FoldedConvolution` computes ``kernel'`` and ``bias'`` from the live variables on every call,
-so a model that keeps training is never seen through stale weights. ``dlpy.layers.inference_model``
-and ``dlpy.layers.feature_model(..., fold_batch_norm=True)`` apply it; every inference-only path of
+so a model that keeps training is never seen through stale weights. ``dlpy.models.introspection.inference_model``
+and ``dlpy.models.introspection.feature_model(..., fold_batch_norm=True)`` apply it; every inference-only path of
 dlpy uses them (Grad-CAM, occlusion, feature extraction, filter ascent, DeepDream, style transfer,
-patches, neighbours). Taught in chapter 10 (the Grad-CAM benchmark).
+patches, neighbors). Taught in chapter 10 (the Grad-CAM benchmark).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from pathlib import Path
 
 
 def _cmd_run(args) -> int:
-    from dlpy import notebooks, runner
-    from dlpy.results import build_dir, format_table, load_results
-    from dlpy.settings import resolve_profile
+    from dlpy.course import notebooks, runner
+    from dlpy.course.results import build_dir, format_table, load_results
+    from dlpy.course.settings import resolve_profile
 
     if not args.chapters and not args.all:
         print("Name chapters (`dlpy run 01 05`) or run them all (`dlpy run --all`).", file=sys.stderr)
@@ -45,7 +45,7 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from dlpy.results import format_table, load_results, results_path
+    from dlpy.course.results import format_table, load_results, results_path
 
     rows = load_results()
     if args.profile:
@@ -83,9 +83,9 @@ def _cmd_doctor(args) -> int:
     import tensorflow as tf
 
     import dlpy
+    from dlpy.course.results import build_dir
+    from dlpy.course.settings import describe_device, resolve_profile
     from dlpy.data.registry import REGISTRY, keras_home, status
-    from dlpy.results import build_dir
-    from dlpy.settings import describe_device, resolve_profile
 
     print(f"dlpy        {dlpy.__version__}")
     print(f"Python      {platform.python_version()}")
@@ -108,7 +108,7 @@ def _cmd_doctor(args) -> int:
 def _cmd_strip(args) -> int:
     import nbformat
 
-    from dlpy import notebooks, runner
+    from dlpy.course import notebooks, runner
 
     status_code = 0
     for name in args.notebooks:

@@ -1,13 +1,14 @@
-"""BatchNormalization folding (dlpy.inference, dlpy.layers.inference_model): the folded forward pass
-must equal Keras's own inference-mode forward pass, fold only what is safe, and follow the weights."""
+"""BatchNormalization folding (dlpy.models.batchnorm_folding, dlpy.models.introspection.inference_model):
+the folded forward pass must equal Keras's own inference-mode forward pass, fold only what is safe, and
+follow the weights."""
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from dlpy.inference import FoldedConvolution, foldable_pairs
-from dlpy.layers import feature_model, inference_model
+from dlpy.models.batchnorm_folding import FoldedConvolution, foldable_pairs
+from dlpy.models.introspection import feature_model, inference_model
 
 
 def _randomize_batch_norms(model, rng):

@@ -2,7 +2,7 @@
 pixel's prediction depend only on the pixels before it in raster order, and batched autoregressive
 sampling in one compiled loop. Taught in chapter 16 (a closing section of the generative models).
 
-A mask of type **A** (first layer) hides the centre pixel and everything after it, so the network never
+A mask of type **A** (first layer) hides the center pixel and everything after it, so the network never
 sees the pixel it predicts; type **B** (later layers) lets a position see its own earlier features,
 which were themselves computed only from earlier pixels.
 """
@@ -13,22 +13,23 @@ import keras
 import numpy as np
 from keras import layers
 
-from dlpy.vae import MNIST_SHAPE, check_image_batch, prepare_images
+from dlpy.generative.vae import MNIST_SHAPE
+from dlpy.images import check_image_tensor, to_unit_range
 
 
 def causal_mask(kernel_size: int, mask_type: str) -> np.ndarray:
-    """The ``(k, k)`` 0/1 mask: rows above the centre, and the centre row left of the centre; the
-    centre itself only for type ``"B"``. Taught in chapter 16."""
+    """The ``(k, k)`` 0/1 mask: rows above the center, and the center row left of the center; the
+    center itself only for type ``"B"``. Taught in chapter 16."""
     if mask_type not in ("A", "B"):
         raise ValueError(f"mask_type is 'A' (first layer) or 'B' (later layers), got {mask_type!r}")
     if kernel_size % 2 == 0 or kernel_size < 1:
-        raise ValueError(f"A masked convolution needs an odd kernel size (it has a centre), got {kernel_size}")
-    centre = kernel_size // 2
+        raise ValueError(f"A masked convolution needs an odd kernel size (it has a center), got {kernel_size}")
+    center = kernel_size // 2
     mask = np.zeros((kernel_size, kernel_size), "float32")
-    mask[:centre, :] = 1.0
-    mask[centre, :centre] = 1.0
+    mask[:center, :] = 1.0
+    mask[center, :center] = 1.0
     if mask_type == "B":
-        mask[centre, centre] = 1.0
+        mask[center, center] = 1.0
     return mask
 
 
@@ -76,14 +77,14 @@ def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: 
 def binarize(images, threshold: float = 0.5) -> np.ndarray:
     """Images as 0/1 float32 with a channel axis (a pixel is on when above ``threshold`` of full
     brightness). Taught in chapter 16."""
-    return (prepare_images(images) > threshold).astype("float32")
+    return (to_unit_range(images) > threshold).astype("float32")
 
 
 def negative_log_likelihood_bits(model, images, batch_size: int = 256) -> float:
     """Mean negative log-likelihood of binary images in bits per image (exact: a PixelCNN's
     likelihood is a product of per-pixel Bernoullis). Taught in chapter 16."""
     images = np.asarray(images, "float32")
-    check_image_batch(images, model.input_shape[1:], "This PixelCNN")
+    check_image_tensor(images, model.input_shape[1:], "This PixelCNN")
     logits = model.predict(images, batch_size=batch_size, verbose=0)
     nats = np.maximum(logits, 0) - logits * images + np.log1p(np.exp(-np.abs(logits)))
     return float(nats.reshape(len(images), -1).sum(axis=1).mean() / np.log(2))

@@ -15,7 +15,7 @@ NOTEBOOK_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.ipynb$")
 
 def notebooks_dir() -> Path:
     """``notebooks/`` of the course checkout (or of the current folder)."""
-    from dlpy.results import repo_root
+    from dlpy.course.results import repo_root
 
     root = repo_root()
     candidates = [root / "notebooks"] if root else []

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from dlpy.images_io import Progress, check_image, resize
-from dlpy.layers import feature_model
-from dlpy.style import _backbone_parts
+from dlpy.generative.progress import Progress
+from dlpy.images import RGB, resize, single_image
+from dlpy.models.backbones import backbone_parts
+from dlpy.models.introspection import feature_model
 
 #: Layers and their weights in the loss. InceptionV3's are the book's; the others follow the same
 #: idea (a few mid-to-deep blocks, deeper ones weighted more).
@@ -68,12 +69,12 @@ class DeepDream:
     """DeepDream on a backbone (a :class:`dlpy.models.Backbone` or a Keras model) and weighted layers.
 
     ``DeepDream(load_backbone("mobilenet"), {"conv_pw_8_relu": 1.0}).dream(photo)``. Layers are named
-    as in :func:`dlpy.layers.feature_model`; unknown names raise an error listing the layers.
+    as in :func:`dlpy.models.introspection.feature_model`; unknown names raise an error listing the layers.
     Taught in chapter 13.
     """
 
     def __init__(self, backbone, layers=None, *, preprocess=None, jit_compile: bool = False):
-        self.model, self.preprocess, name = _backbone_parts(backbone, preprocess)
+        self.model, self.preprocess, name = backbone_parts(backbone, preprocess)
         if layers is None:
             if name not in DREAM_LAYERS:
                 raise ValueError(f"No default DeepDream layers for {name!r}: pass layers={{name: weight}}.")
@@ -95,7 +96,7 @@ class DeepDream:
         return dream_loss(outputs if isinstance(outputs, (list, tuple)) else [outputs], self.weights)
 
     def _step(self, image, shift, learning_rate):
-        """Roll the image by ``shift`` (jitter), one normalised gradient-ascent step, roll back."""
+        """Roll the image by ``shift`` (jitter), one normalized gradient-ascent step, roll back."""
         image = tf.roll(image, shift, axis=[0, 1])
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -118,7 +119,7 @@ class DeepDream:
                max_loss: float | None = None, rng=None, progress: Progress | None = None):
         """``steps`` gradient-ascent steps on one image, each with a random roll of up to ``jitter``
         pixels; stops early once the loss exceeds ``max_loss``. Returns ``(image, losses)``."""
-        image = check_image(image)
+        image = single_image(image, RGB, min_size=8)
         rng = rng if rng is not None else np.random.default_rng(0)
         lr = tf.constant(learning_rate, tf.float32)
         losses = []
@@ -138,7 +139,7 @@ class DeepDream:
         """The book's DeepDream loop: from the smallest octave up, ascend, upscale, and reinject the
         detail lost by downscaling (the photo at this size minus its upscaled smaller copy).
         Returns ``(dream image, progress)``; ``progress.snapshots`` holds the end of each octave."""
-        original = check_image(image)
+        original = single_image(image, RGB, min_size=8)
         shapes = octave_shapes(original.shape, num_octaves, octave_scale)
         rng = np.random.default_rng(seed)
         progress = Progress(num_octaves * steps_per_octave, every or steps_per_octave, steps_per_octave,

@@ -16,13 +16,16 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from dlpy.vae import MNIST_SHAPE, check_image_batch, default_jit_compile, prepare_images, tile_images
+from dlpy.course.settings import default_jit_compile
+from dlpy.generative.vae import MNIST_SHAPE
+from dlpy.images import check_image_tensor, tile, to_unit_range
+from dlpy.plots import history_dict
 
 
 def to_tanh_range(images) -> np.ndarray:
     """uint8 (or [0, 1]) images as float32 in [-1, 1] with a channel axis: the range of a tanh
     generator. Taught in chapter 16."""
-    return prepare_images(images) * 2.0 - 1.0
+    return to_unit_range(images) * 2.0 - 1.0
 
 
 def from_tanh_range(images) -> np.ndarray:
@@ -139,7 +142,7 @@ class GAN(keras.Model):
         """One update of the discriminator alone; returns its loss."""
         import tensorflow as tf
 
-        real_images = check_image_batch(real_images, self.image_shape, "This GAN's discriminator")
+        real_images = check_image_tensor(real_images, self.image_shape, "This GAN's discriminator")
         batch_size = ops.shape(real_images)[0]
         # training=True: the fakes are made as in the generator phase (batch statistics in batch
         # normalization); only the normalization's running averages move, never a trained weight
@@ -217,7 +220,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.grids, self.epochs = [], []
 
     def _snapshot(self, epoch: int):
-        grid = tile_images(generate(self.model.generator, self.latent_points), self.columns)
+        grid = tile(generate(self.model.generator, self.latent_points), self.columns)
         self.grids.append(grid)
         self.epochs.append(epoch)
         if self.directory:
@@ -250,14 +253,14 @@ def plot_losses(history, ax=None):
     """Discriminator and generator loss per epoch. Taught in chapter 16."""
     import matplotlib.pyplot as plt
 
-    logs = history.history if hasattr(history, "history") else dict(history)
+    logs = history_dict(history)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     for key, label in (("d_loss", "discriminator"), ("g_loss", "generator")):
         ax.plot(np.arange(1, len(logs[key]) + 1), logs[key], "o-", ms=3, label=label)
-    ax.axhline(np.log(2) * 2, color="grey", ls=":", lw=1)
+    ax.axhline(np.log(2) * 2, color="gray", ls=":", lw=1)
     ax.annotate("2 ln 2: D at chance", (1, 2 * np.log(2)), textcoords="offset points", xytext=(4, 4), fontsize=8,
-                color="grey")
+                color="gray")
     ax.set_xlabel("epoch")
     ax.set_ylabel("binary cross-entropy")
     ax.legend()
@@ -281,11 +284,11 @@ def interpolate_latents(z_a, z_b, steps: int = 8, spherical: bool = True) -> np.
 
 
 def pixel_classifier(images, labels, neighbors: int = 5):
-    """A k-nearest-neighbour classifier on raw pixels (scikit-learn), to label generated images
+    """A k-nearest-neighbor classifier on raw pixels (scikit-learn), to label generated images
     without training a network. Returns ``predict(images) -> labels``. Taught in chapter 16."""
     from sklearn.neighbors import KNeighborsClassifier
 
-    flat = prepare_images(images).reshape(len(images), -1)
+    flat = to_unit_range(images).reshape(len(images), -1)
     knn = KNeighborsClassifier(n_neighbors=neighbors).fit(flat, np.asarray(labels))
 
     def predict(batch):

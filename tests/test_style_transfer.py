@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlpy.fast_style import FastStyleTrainer, instance_norm, stylize, transform_net
-from dlpy.style import (
+from dlpy.generative.fast_style import FastStyleTrainer, instance_norm, stylize, transform_net
+from dlpy.generative.style_transfer import (
     LossWeights,
     StyleTransfer,
     adam_update,
@@ -171,9 +171,9 @@ def test_bad_input_gives_clear_errors(tiny_backbone):
     with pytest.raises(ValueError, match="No layer 'nope'.*c1"):
         StyleTransfer(tiny_backbone, content_layer="nope", style_layers=["c1"])
     st = StyleTransfer(tiny_backbone, content_layer="c3", style_layers=["c1"])
-    with pytest.raises(ValueError, match=r"shape \(height, width, 3\).*image\[0\]"):
-        st.content_target(np.zeros((1, 16, 16, 3), "float32"))
-    with pytest.raises(ValueError, match="3 colour channels"):
+    with pytest.raises(ValueError, match=r"one image \(height, width, channels\).*batch of 2.*images\[0\]"):
+        st.content_target(np.zeros((2, 16, 16, 3), "float32"))
+    with pytest.raises(ValueError, match="3 channel"):
         st.style_target(np.zeros((16, 16, 4), "float32"))
     with pytest.raises(ValueError, match="default style layers"):
         StyleTransfer(tiny_backbone)
@@ -186,7 +186,7 @@ def test_bad_input_gives_clear_errors(tiny_backbone):
 def test_instance_norm_matches_numpy(rng):
     layer = instance_norm("in")
     x = rng.normal(2.0, 3.0, size=(2, 5, 4, 6)).astype("float32")
-    y = layer(x).numpy()  # scale 1, shift 0 at initialisation
+    y = layer(x).numpy()  # scale 1, shift 0 at initialization
     mean = x.mean(axis=(1, 2), keepdims=True)
     var = x.var(axis=(1, 2), keepdims=True)
     assert rel_error(y, (x - mean) / np.sqrt(var + 1e-5)) <= 1e-4

@@ -1,6 +1,6 @@
-"""Fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al.'s instance normalisation):
+"""Fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al.'s instance normalization):
 train a small image-transformation network once against the style-transfer losses of
-:mod:`dlpy.style`, then stylise any photo in one forward pass. Taught in chapter 14.
+:mod:`dlpy.generative.style_transfer`, then stylize any photo in one forward pass. Taught in chapter 14.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.images_io import Progress, check_image
-from dlpy.style import LossWeights, StyleTransfer, content_loss, style_loss, total_variation_loss
+from dlpy.generative.progress import Progress
+from dlpy.generative.style_transfer import LossWeights, StyleTransfer, content_loss, style_loss, total_variation_loss
+from dlpy.images import RGB, single_image
 
 DOWNSAMPLING = 4  # two stride-2 convolutions: sizes are padded to a multiple of this
 
 
 def instance_norm(name: str) -> keras.layers.Layer:
-    """Instance normalisation: each image's channels normalised over its own pixels, with a learned
+    """Instance normalization: each image's channels normalized over its own pixels, with a learned
     scale and shift (``GroupNormalization`` with one group per channel). Taught in chapter 14."""
     return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
@@ -33,7 +34,7 @@ def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, add_input: boo
 
     A 9x9 convolution, two stride-2 convolutions, ``residual_blocks`` residual blocks, two
     upsample-then-convolve blocks (no checkerboard artefacts), a 9x9 convolution to RGB; instance
-    normalisation after every hidden convolution. Johnson et al. use ``(32, 64, 128)`` and 5 blocks.
+    normalization after every hidden convolution. Johnson et al. use ``(32, 64, 128)`` and 5 blocks.
     ``add_input=True`` adds the photo to the output (clipped to 0-255), so the untrained network is
     close to the identity and a short training only has to learn the style; ``False`` is Johnson's.
     Taught in chapter 14.
@@ -65,7 +66,7 @@ def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, add_input: boo
 def stylize(net: keras.Model, image) -> np.ndarray:
     """One forward pass of a trained network over one photo of any size (reflect-padded to a multiple
     of 4, then cropped back). Returns RGB 0-255 (H, W, 3). Taught in chapter 14."""
-    image = check_image(image)
+    image = single_image(image, RGB, min_size=8)
     height, width = image.shape[:2]
     pad_h, pad_w = -height % DOWNSAMPLING, -width % DOWNSAMPLING
     padded = tf.pad(image, [[0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
@@ -74,7 +75,7 @@ def stylize(net: keras.Model, image) -> np.ndarray:
 
 class FastStyleTrainer:
     """Trains a :func:`transform_net` so that ``net(photo)`` keeps the photo's content features and
-    takes the style image's Gram matrices, with the losses of :class:`dlpy.style.StyleTransfer`.
+    takes the style image's Gram matrices, with the losses of :class:`dlpy.generative.style_transfer.StyleTransfer`.
 
     ``trainer = FastStyleTrainer(net, transfer, transfer.style_target(style))``;
     ``trainer.fit(batches, steps=300)``. Taught in chapter 14.
@@ -95,14 +96,14 @@ class FastStyleTrainer:
 
     def losses(self, photos, training: bool = False) -> tf.Tensor:
         """``[total, content, style, tv]`` (weighted) of the network's output on a batch of photos."""
-        stylised = self.net(photos, training=training)
+        stylized = self.net(photos, training=training)
         target_content, _ = self.transfer.features(photos)
-        content_features, style_features = self.transfer.features(stylised)
+        content_features, style_features = self.transfer.features(stylized)
         content = content_loss(target_content, content_features)
         style = tf.constant(0.0)
         for target, features in zip(self.style_targets, style_features):
             style += style_loss(target, features) / len(style_features)
-        weighted = tf.stack([content, style, total_variation_loss(stylised)]) * self.weights
+        weighted = tf.stack([content, style, total_variation_loss(stylized)]) * self.weights
         return tf.concat([[tf.reduce_sum(weighted)], weighted], axis=0)
 
     def _train_step(self, photos):
@@ -115,7 +116,7 @@ class FastStyleTrainer:
 
     def fit(self, batches, steps: int, every: int | None = None, label: str = "", verbose: bool = True):
         """``steps`` training steps over ``batches`` (an iterable of (B, H, W, 3) RGB 0-255 batches,
-        repeated as needed). Returns a :class:`dlpy.images_io.Progress` with the losses per step."""
+        repeated as needed). Returns a :class:`dlpy.images.Progress` with the losses per step."""
         progress = Progress(steps, every, label=label, verbose=verbose, live=False)
         step = 0
         while step < steps:
@@ -133,7 +134,7 @@ class FastStyleTrainer:
 
 
 def load_photos(count: int, size: int, source: str = "cats_and_dogs_small", seed: int = 0) -> np.ndarray:
-    """``count`` training photos, centre-cropped and resized to ``size`` x ``size``, RGB 0-255:
+    """``count`` training photos, center-cropped and resized to ``size`` x ``size``, RGB 0-255:
     the cats-vs-dogs training images, or ``source="skimage"`` for scikit-image's samples.
     Taught in chapter 14."""
     from dlpy.data import extract, load_image

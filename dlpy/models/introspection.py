@@ -8,8 +8,9 @@ A layer is addressed by its name, or by a dotted path through nested models:
 from __future__ import annotations
 
 import keras
+import numpy as np
 
-from dlpy.inference import FoldedConvolution, foldable_pairs, passthrough
+from dlpy.models.batchnorm_folding import FoldedConvolution, foldable_pairs, passthrough
 
 
 def _is_model(layer) -> bool:
@@ -134,7 +135,7 @@ def _extractor(model: keras.Model, paths: list[str], fold_batch_norm: bool = Fal
 
 def inference_model(model: keras.Model) -> keras.Model:
     """``model``'s forward pass with every foldable BatchNormalization folded into the convolution
-    before it (:mod:`dlpy.inference`), in nested models too: the same outputs to float rounding,
+    before it (:mod:`dlpy.models.batchnorm_folding`), in nested models too: the same outputs to float rounding,
     faster. It shares ``model``'s variables; use it for inference only. Taught in chapter 10."""
     extractor = _extractor(model, [], fold_batch_norm=True)
     inputs = extractor.inputs if len(extractor.inputs) > 1 else extractor.inputs[0]
@@ -162,3 +163,59 @@ def feature_model(model: keras.Model, layers: str | list[str], include_output: b
         outputs.append(extractor.outputs[0])
     inputs = extractor.inputs if len(extractor.inputs) > 1 else extractor.inputs[0]
     return keras.Model(inputs, outputs[0] if len(outputs) == 1 else outputs, name=f"{model.name}_features")
+
+
+# --- class scores (chapters 09-11) ---------------------------------------------------------------
+
+def class_score_source(model: keras.Model):
+    """Where the class scores (pre-softmax logits) come from: ``(path, transform)`` such that
+    ``transform(output of layer path)`` gives the logits, or ``None`` when the model's output
+    already is a score (no softmax or sigmoid at the end).
+
+    Grad-CAM and class visualization use logits: a probability saturates and its gradient vanishes.
+    Taught in chapter 10.
+    """
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    if activation not in ("softmax", "sigmoid"):
+        return None
+    if isinstance(model, keras.Sequential):
+        previous = model.layers[-2].name if len(model.layers) > 1 else None
+    else:
+        # The first call of the last layer is the one that built this model (feature models call it again).
+        nodes = getattr(last, "_inbound_nodes", [])
+        inputs = nodes[0].input_tensors if nodes else []
+        previous = inputs[0]._keras_history.operation.name if len(inputs) == 1 else None  # noqa: SLF001
+    if previous is None or previous not in {layer.name for layer in model.layers}:
+        return None
+    if isinstance(last, keras.layers.Activation):
+        return previous, lambda h: h
+    if isinstance(last, keras.layers.Dense):
+        def dense_logits(h):
+            z = keras.ops.matmul(h, last.kernel)
+            return z + last.bias if last.use_bias else z
+        return previous, dense_logits
+    return None
+
+
+def check_class_indices(indices, count: int, num_classes: int, *, name: str = "classes",
+                        owner: str = "the model", what: str = "class", per: str = "image") -> np.ndarray:
+    """``indices`` as an int32 array ``(count, k)``: one index for every item, one per item
+    ``(count,)``, or ``k`` per item ``(count, k)``; each in ``[0, num_classes)``. A clear error names
+    the value and the valid range otherwise. Taught in chapter 10."""
+    chosen = np.asarray(indices)
+    if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+        raise TypeError(f"{name} are integer indices; got {indices!r}.")
+    if chosen.ndim == 0:
+        chosen = np.full((count, 1), int(chosen))
+    elif chosen.ndim == 1 and chosen.shape[0] == count:
+        chosen = chosen[:, None]
+    elif chosen.ndim != 2 or chosen.shape[0] != count:
+        raise ValueError(f"Give one {what} per {per} ({count},), one for all, or an array ({count}, k) as {name}; "
+                         f"got shape {chosen.shape}.")
+    bad = chosen[(chosen < 0) | (chosen >= num_classes)]
+    if bad.size:
+        plural = what + ("es" if what.endswith("s") else "s")
+        raise ValueError(f"{name} {int(bad[0])} is out of range: {owner} has {num_classes} {plural} "
+                         f"(0 to {num_classes - 1}).")
+    return chosen.astype("int32")

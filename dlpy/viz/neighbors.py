@@ -1,9 +1,9 @@
-"""Nearest neighbours in feature space versus pixel space (cs231n "Visualizing and Understanding").
+"""Nearest neighbors in feature space versus pixel space (cs231n "Visualizing and Understanding").
 
 Two images whose pixels are close need not show the same thing; two images whose last-layer
 features are close usually do. :func:`layer_features` reads any layer of any Keras 3 model (names or
-dotted paths through nested models), :func:`nearest_neighbours` finds the k closest rows, and
-:func:`neighbour_class_agreement` turns the comparison into one number. Taught in chapter 11.
+dotted paths through nested models), :func:`nearest_neighbors` finds the k closest rows, and
+:func:`neighbor_class_agreement` turns the comparison into one number. Taught in chapter 11.
 """
 
 from __future__ import annotations
@@ -12,22 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.layers import feature_model, inference_model
-
-
-def collect_images(dataset, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(images, labels)`` as NumPy arrays from a ``tf.data`` dataset of ``(images, labels)``
-    batches, stopping after ``limit`` images. Taught in chapter 11."""
-    images, labels, total = [], [], 0
-    for batch_images, batch_labels in dataset:
-        images.append(np.asarray(batch_images))
-        labels.append(np.asarray(batch_labels))
-        total += len(images[-1])
-        if limit is not None and total >= limit:
-            break
-    if not images:
-        raise ValueError("The dataset is empty.")
-    return np.concatenate(images)[:limit], np.concatenate(labels)[:limit]
+from dlpy.images import displayable
+from dlpy.models.introspection import feature_model, inference_model
 
 
 def sample_per_class(labels, per_class: int, seed: int = 0) -> np.ndarray:
@@ -55,7 +41,7 @@ def pixel_features(images) -> np.ndarray:
 def layer_features(model: keras.Model, images, layer: str | None = None, *, preprocess=None, pool: str | None = None,
                    batch_size: int = 32) -> np.ndarray:
     """One feature vector per image: the output of ``layer`` (a name or dotted path; ``None``: the
-    model's output), flattened, or averaged (``pool="avg"``) / maximised (``pool="max"``) over
+    model's output), flattened, or averaged (``pool="avg"``) / maximized (``pool="max"``) over
     its spatial positions. ``preprocess`` maps the images to the model's input. Taught in chapter 11.
     """
     images = np.asarray(images, dtype="float32")
@@ -97,11 +83,11 @@ def pairwise_distances(queries, database, metric: str = "euclidean") -> np.ndarr
     raise ValueError(f"metric is 'euclidean' or 'cosine', got {metric!r}")
 
 
-def nearest_neighbours(queries, database, k: int = 5, *, metric: str = "euclidean",
+def nearest_neighbors(queries, database, k: int = 5, *, metric: str = "euclidean",
                        query_indices=None) -> tuple[np.ndarray, np.ndarray]:
     """``(indices, distances)``, each (n_queries, k): the ``k`` rows of ``database`` closest to each
     query, nearest first. When the queries are rows of the database, pass their row numbers as
-    ``query_indices`` so that a query is not its own neighbour. Taught in chapter 11."""
+    ``query_indices`` so that a query is not its own neighbor. Taught in chapter 11."""
     distances = pairwise_distances(queries, database, metric)
     if query_indices is not None:
         query_indices = np.asarray(query_indices).ravel()
@@ -115,8 +101,8 @@ def nearest_neighbours(queries, database, k: int = 5, *, metric: str = "euclidea
     return order, np.take_along_axis(distances, order, axis=1)
 
 
-def neighbour_class_agreement(indices, database_labels, query_labels) -> float:
-    """The fraction of the k nearest neighbours that share their query's class, over all queries.
+def neighbor_class_agreement(indices, database_labels, query_labels) -> float:
+    """The fraction of the k nearest neighbors that share their query's class, over all queries.
     Taught in chapter 11."""
     indices = np.asarray(indices)
     database_labels = np.asarray(database_labels).ravel()
@@ -126,19 +112,18 @@ def neighbour_class_agreement(indices, database_labels, query_labels) -> float:
     return float((database_labels[indices] == query_labels[:, None]).mean())
 
 
-def plot_neighbours(query_images, database_images, neighbours: dict, database_labels=None, query_labels=None,
+def plot_neighbors(query_images, database_images, neighbors: dict, database_labels=None, query_labels=None,
                     class_names=None, size: float = 1.3):
-    """One row per query: the query, then its neighbours in each space side by side
-    (``neighbours = {"pixels": indices, "features": indices}``). With labels, each neighbour's frame
+    """One row per query: the query, then its neighbors in each space side by side
+    (``neighbors = {"pixels": indices, "features": indices}``). With labels, each neighbor's frame
     is green when it shares the query's class and red otherwise. Returns the figure. Taught in chapter 11.
     """
     import matplotlib.pyplot as plt
 
-    from dlpy.plots import _to_displayable
 
-    spaces = list(neighbours)
+    spaces = list(neighbors)
     n_queries = len(query_images)
-    k = np.asarray(neighbours[spaces[0]]).shape[1]
+    k = np.asarray(neighbors[spaces[0]]).shape[1]
     columns = 1 + len(spaces) * (k + 1) - 1
     fig, axes = plt.subplots(n_queries, columns, figsize=(size * columns, size * n_queries + 0.4), squeeze=False)
 
@@ -148,13 +133,13 @@ def plot_neighbours(query_images, database_images, neighbours: dict, database_la
     for row in range(n_queries):
         for ax in axes[row]:
             ax.axis("off")
-        axes[row, 0].imshow(_to_displayable(query_images[row]))
+        axes[row, 0].imshow(displayable(query_images[row]))
         if query_labels is not None:
             axes[row, 0].set_title(f"query: {name(query_labels[row])}", fontsize=7)
         for s, space in enumerate(spaces):
-            for j, index in enumerate(np.asarray(neighbours[space])[row]):
+            for j, index in enumerate(np.asarray(neighbors[space])[row]):
                 ax = axes[row, 1 + s * (k + 1) + j]
-                ax.imshow(_to_displayable(database_images[index]))
+                ax.imshow(displayable(database_images[index]))
                 if database_labels is not None and query_labels is not None:
                     same = database_labels[index] == query_labels[row]
                     ax.axis("on")

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlpy.settings import current_settings
+from dlpy.course.settings import current_settings
 
 
 def repo_root() -> Path | None:

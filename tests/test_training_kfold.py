@@ -7,7 +7,7 @@ import pytest
 from dlpy.data import REGISTRY, DataNotAvailableError, keras_home
 from dlpy.data.boston import FEATURE_NAMES, load_boston_housing
 from dlpy.plots import smooth_curve
-from dlpy.validation import KFoldResult, cross_validate, kfold_indices, normalize
+from dlpy.training import KFoldResult, cross_validate, kfold_indices, normalize
 
 
 @pytest.mark.parametrize("n, k, seed", [(404, 4, None), (10, 3, None), (13, 5, 7), (6, 6, 1)])
@@ -38,7 +38,7 @@ def test_kfold_bad_arguments(n, k):
 def test_normalize_uses_training_statistics_only():
     rng = np.random.default_rng(0)
     x_train = rng.normal(5, 3, size=(50, 4))
-    x_train[:, 2] = 7.0  # a constant feature: centred, not divided by zero
+    x_train[:, 2] = 7.0  # a constant feature: centered, not divided by zero
     x_test = rng.normal(-2, 10, size=(20, 4))
     train_n, test_n = normalize(x_train, x_test)
     mean, std = x_train.mean(0), x_train.std(0)

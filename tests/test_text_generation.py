@@ -1,4 +1,4 @@
-"""Chapter 12 (dlpy.text): vectorization, the model, temperature / top-k sampling and the
+"""Chapter 12 (dlpy.generative.text_generation): vectorization, the model, temperature / top-k sampling and the
 compiled sampler against the book's slow loop."""
 
 import keras
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dlpy import text
 from dlpy.data import DataNotAvailableError
+from dlpy.generative import text_generation as text
 
 VOCAB = text.CharVocabulary.from_text("abcdefghij klmnop")  # 17 characters
 WINDOW = 60
@@ -34,7 +34,7 @@ def fixed_distribution_model(probabilities, recurrent=True):
 
 
 def random_model(kind="lstm", scale=2.5, seed=4):
-    """A randomly initialised character model with large weights, so that greedy decoding
+    """A randomly initialized character model with large weights, so that greedy decoding
     produces varied text (a near-uniform model would repeat one character)."""
     keras.utils.set_random_seed(seed)
     size = VOCAB.size

@@ -1,4 +1,5 @@
-"""Image data: MNIST through ``keras.datasets`` and the course's sample photos. Taught in chapters 05 and 08."""
+"""The course's sample photos (the elephant, the cat, Starry Night, Tuebingen), scikit-image samples and
+files by path, loaded as RGB arrays. Taught in chapters 08-14."""
 
 from __future__ import annotations
 
@@ -9,14 +10,6 @@ import numpy as np
 from dlpy.data.registry import REGISTRY, fetch
 
 SAMPLE_PHOTOS = ("elephant", "cat", "starry_night", "tubingen")
-
-
-def load_mnist():
-    """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.mnist`` (uint8 28x28, int labels)."""
-    import keras
-
-    fetch("mnist")  # hash-checked, with a clear error when missing
-    return keras.datasets.mnist.load_data()
 
 
 def photo_path(name: str) -> Path:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlpy.dream import BORDER, DeepDream, dream_loss, octave_shapes
+from dlpy.generative.deepdream import BORDER, DeepDream, dream_loss, octave_shapes
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_dream_loss_matches_numpy():
     expected = sum(w * np.mean(x[:, BORDER:-BORDER, BORDER:-BORDER].astype("float64") ** 2)
                    for w, x in [(1.0, a), (2.5, b)])
     assert abs(float(dream_loss([a, b], [1.0, 2.5])) - expected) / expected <= 1e-5
-    # a map too small for the border keeps its centre instead of becoming empty
+    # a map too small for the border keeps its center instead of becoming empty
     tiny = rng.normal(size=(1, 3, 3, 2)).astype("float32")
     assert float(dream_loss([tiny], [1.0])) == pytest.approx(np.mean(tiny[:, 1:2, 1:2] ** 2), rel=1e-5)
     with pytest.raises(ValueError, match="One weight per layer"):
@@ -78,7 +78,7 @@ def test_bad_input_gives_clear_errors(small_model):
     with pytest.raises(ValueError, match="default DeepDream layers"):
         DeepDream(small_model)
     dd = DeepDream(small_model, "deep")
-    with pytest.raises(ValueError, match=r"\(height, width, 3\)"):
-        dd.dream(np.zeros((1, 32, 32, 3), "float32"))
-    with pytest.raises(ValueError, match=r"\(height, width, 3\)"):
+    with pytest.raises(ValueError, match=r"one image \(height, width, channels\), got a batch of 2"):
+        dd.dream(np.zeros((2, 32, 32, 3), "float32"))
+    with pytest.raises(ValueError, match=r"\(height, width, channels\).*add the channel axis"):
         dd.ascend(np.zeros((32, 32), "float32"))

@@ -1,15 +1,15 @@
-"""Nearest neighbours against a brute-force NumPy loop; features through nested models."""
+"""Nearest neighbors against a brute-force NumPy loop; features through nested models."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from dlpy.viz.neighbours import (
-    collect_images,
+from dlpy.data.pipelines import dataset_to_arrays
+from dlpy.viz.neighbors import (
     layer_features,
-    nearest_neighbours,
-    neighbour_class_agreement,
+    nearest_neighbors,
+    neighbor_class_agreement,
     pixel_features,
     sample_per_class,
 )
@@ -33,42 +33,42 @@ def brute_force(queries, database, k, metric, skip=None):
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
-def test_nearest_neighbours_match_a_brute_force_loop(metric):
+def test_nearest_neighbors_match_a_brute_force_loop(metric):
     rng = np.random.default_rng(0)
     database = rng.normal(size=(60, 7))
     queries = rng.normal(size=(9, 7))
-    indices, distances = nearest_neighbours(queries, database, k=4, metric=metric)
+    indices, distances = nearest_neighbors(queries, database, k=4, metric=metric)
     np.testing.assert_array_equal(indices, brute_force(queries, database, 4, metric))
     assert np.all(np.diff(distances, axis=1) >= 0)
     if metric == "euclidean":
         np.testing.assert_allclose(distances[:, 0], np.linalg.norm(database[indices[:, 0]] - queries, axis=1))
 
 
-def test_queries_taken_from_the_database_are_not_their_own_neighbours():
+def test_queries_taken_from_the_database_are_not_their_own_neighbors():
     rng = np.random.default_rng(1)
     database = rng.normal(size=(30, 5))
     picks = np.array([3, 17, 29])
-    indices, _ = nearest_neighbours(database[picks], database, k=5, query_indices=picks)
+    indices, _ = nearest_neighbors(database[picks], database, k=5, query_indices=picks)
     assert not np.any(indices == picks[:, None])
     np.testing.assert_array_equal(indices, brute_force(database[picks], database, 5, "euclidean", skip=picks))
     with pytest.raises(ValueError, match="k must be"):
-        nearest_neighbours(database[picks], database, k=30, query_indices=picks)
+        nearest_neighbors(database[picks], database, k=30, query_indices=picks)
     with pytest.raises(ValueError, match="same number of columns"):
-        nearest_neighbours(database[:, :3], database)
+        nearest_neighbors(database[:, :3], database)
     with pytest.raises(ValueError, match="metric"):
-        nearest_neighbours(database, database, metric="manhattan")
+        nearest_neighbors(database, database, metric="manhattan")
 
 
-def test_class_agreement_counts_neighbours_of_the_same_class():
+def test_class_agreement_counts_neighbors_of_the_same_class():
     labels = np.array([0, 0, 1, 1, 1])
     indices = np.array([[1, 2], [2, 3]])  # query 0 (class 0): one of two; query 1 (class 1): two of two
-    assert neighbour_class_agreement(indices, labels, [0, 1]) == pytest.approx(0.75)
-    # Two well separated clusters: every neighbour shares the class.
+    assert neighbor_class_agreement(indices, labels, [0, 1]) == pytest.approx(0.75)
+    # Two well separated clusters: every neighbor shares the class.
     rng = np.random.default_rng(2)
     points = np.concatenate([rng.normal(0, 1, (20, 3)), rng.normal(50, 1, (20, 3))])
     classes = np.repeat([0, 1], 20)
-    found, _ = nearest_neighbours(points, points, k=5, query_indices=np.arange(40))
-    assert neighbour_class_agreement(found, classes, classes) == 1.0
+    found, _ = nearest_neighbors(points, points, k=5, query_indices=np.arange(40))
+    assert neighbor_class_agreement(found, classes, classes) == 1.0
 
 
 def test_layer_features_through_a_nested_model_with_pooling_and_preprocessing():
@@ -96,11 +96,11 @@ def test_layer_features_through_a_nested_model_with_pooling_and_preprocessing():
         layer_features(model, images, "nope")
 
 
-def test_collect_images_and_sample_per_class():
+def test_dataset_to_arrays_with_a_limit_and_sample_per_class():
     images = np.arange(10 * 2 * 2 * 1, dtype="float32").reshape(10, 2, 2, 1)
     labels = np.array([0] * 6 + [1] * 4)
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(3)
-    got_images, got_labels = collect_images(dataset, limit=7)
+    got_images, got_labels = dataset_to_arrays(dataset, limit=7)
     np.testing.assert_array_equal(got_images, images[:7])
     np.testing.assert_array_equal(got_labels, labels[:7])
     chosen = sample_per_class(labels, 3, seed=1)

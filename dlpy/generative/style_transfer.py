@@ -1,8 +1,8 @@
 """Neural style transfer and its relatives (chapter 14): content, Gram-matrix style and
 total-variation losses; style transfer, texture synthesis and feature inversion as one compiled
-optimisation over the pixels of an image.
+optimization over the pixels of an image.
 
-Losses are normalised per element (means, Gram matrices divided by the number of positions), so
+Losses are normalized per element (means, Gram matrices divided by the number of positions), so
 one set of weights works at any image size and a style image of another size (the *style scale*)
 gives comparable Gram matrices. The book sums instead, which ties its weights to its image size.
 
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.images_io import Progress, check_image, resize
-from dlpy.layers import feature_model
+from dlpy.generative.progress import Progress
+from dlpy.images import RGB, resize, single_image
+from dlpy.models.backbones import backbone_parts
+from dlpy.models.introspection import feature_model
 
 TV_EXPONENT = 1.25
 
@@ -59,7 +60,7 @@ def style_loss(target_gram, features) -> tf.Tensor:
 
 def total_variation_loss(image, exponent: float = TV_EXPONENT) -> tf.Tensor:
     """The book's total-variation loss, as a mean: ``mean((dx^2 + dy^2) ** 1.25)`` over pixels and
-    channels, for one image (H, W, C) or a batch. It penalises noise and favours smooth regions.
+    channels, for one image (H, W, C) or a batch. It penalises noise and favors smooth regions.
     Taught in chapter 14."""
     image = tf.convert_to_tensor(image, dtype=tf.float32)
     if image.shape.rank == 3:
@@ -112,20 +113,11 @@ DEFAULT_WEIGHTS = {
 }
 
 
-def _backbone_parts(backbone, preprocess=None):
-    """``(model, preprocess, name)`` from a :class:`dlpy.models.Backbone` or a plain Keras model."""
-    if isinstance(backbone, keras.Model):
-        return backbone, preprocess or (lambda x: x), backbone.name
-    if hasattr(backbone, "model") and hasattr(backbone, "preprocess"):
-        return backbone.model, preprocess or backbone.preprocess, backbone.name
-    raise TypeError(f"Expected a dlpy Backbone (dlpy.models.load_backbone) or a keras.Model, got {type(backbone)}")
-
-
-# ----------------------------------------------------------------------------------- the optimiser
+# ----------------------------------------------------------------------------------- the optimizer
 
 def adam_update(x, grad, m, v, step, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     """One Adam step on a tensor: ``(new_x, new_m, new_v)`` (``step`` counts from 1). Written out
-    because the optimised image changes size from call to call. Taught in chapter 14."""
+    because the optimized image changes size from call to call. Taught in chapter 14."""
     m = beta_1 * m + (1.0 - beta_1) * grad
     v = beta_2 * v + (1.0 - beta_2) * tf.square(grad)
     m_hat = m / (1.0 - tf.pow(beta_1, step))
@@ -134,7 +126,7 @@ def adam_update(x, grad, m, v, step, learning_rate, beta_1=0.9, beta_2=0.999, ep
 
 
 class StyleTransfer:
-    """Optimise the pixels of an image against content, style and total-variation losses.
+    """Optimize the pixels of an image against content, style and total-variation losses.
 
     One object per backbone and choice of layers; its compiled step takes any image size and any
     loss weights without retracing. Style transfer, texture synthesis (``content`` weight 0) and
@@ -148,7 +140,7 @@ class StyleTransfer:
 
     def __init__(self, backbone, content_layer: str | None = None, style_layers=None, *,
                  preprocess=None, jit_compile: bool = False):
-        self.model, self.preprocess, name = _backbone_parts(backbone, preprocess)
+        self.model, self.preprocess, name = backbone_parts(backbone, preprocess)
         defaults = STYLE_LAYERS.get(name)
         if content_layer is None or style_layers is None:
             if defaults is None:
@@ -178,12 +170,12 @@ class StyleTransfer:
 
     def content_target(self, image) -> tf.Tensor:
         """The content layer's features of one image, ``(1, h, w, C)``."""
-        return self.features(check_image(image)[tf.newaxis])[0]
+        return self.features(single_image(image, RGB, min_size=8)[tf.newaxis])[0]
 
     def style_target(self, image, scale: float = 1.0) -> tuple[tf.Tensor, ...]:
         """The Gram matrices of one style image at every style layer. ``scale`` resizes the style image
         first: a smaller style image gives larger brush strokes relative to the output."""
-        image = check_image(image, "style image")
+        image = single_image(image, RGB, min_size=8, name="style image")
         if scale != 1.0:
             height, width = image.shape[:2]
             image = resize(image, (max(8, round(height * scale)), max(8, round(width * scale))))
@@ -192,8 +184,8 @@ class StyleTransfer:
 
     @staticmethod
     def blend(targets, weights) -> tuple[tf.Tensor, ...]:
-        """Mix several styles' Gram matrices: ``sum_i w_i G_i`` per layer (weights normalised to 1).
-        Matching the mix minimises the weighted sum of the separate style losses."""
+        """Mix several styles' Gram matrices: ``sum_i w_i G_i`` per layer (weights normalized to 1).
+        Matching the mix minimizes the weighted sum of the separate style losses."""
         weights = np.asarray(weights, dtype="float32")
         if len(weights) != len(targets) or np.any(weights < 0) or weights.sum() <= 0:
             raise ValueError(f"Give one non-negative weight per style ({len(targets)}), not all zero; got {weights}")
@@ -222,7 +214,7 @@ class StyleTransfer:
         return tf.clip_by_value(image, 0.0, 255.0), m, v, losses
 
     def make_step(self, compiled: bool = True, jit_compile: bool = False):
-        """The optimisation step ``(image, m, v, step, content_target, style_targets, weights, lr) ->
+        """The optimization step ``(image, m, v, step, content_target, style_targets, weights, lr) ->
         (image, m, v, losses)``: a ``tf.function`` with an ``input_signature`` (any image size, any
         weights, no retracing), or the plain Python function when ``compiled=False`` (eager mode)."""
         if not compiled:
@@ -243,10 +235,10 @@ class StyleTransfer:
     def run(self, init, content_target=None, style_targets=(), weights: LossWeights | None = None,
             steps: int = 300, learning_rate: float = 8.0, every: int | None = None,
             snapshot_every: int | None = None, label: str = "", verbose: bool = True, live: bool = True):
-        """Optimise ``init`` (RGB 0-255, (H, W, 3)) for ``steps`` Adam steps; return
+        """Optimize ``init`` (RGB 0-255, (H, W, 3)) for ``steps`` Adam steps; return
         ``(image, progress)`` with the losses per step and a few snapshots in ``progress``.
         ``content_target=None`` means no content term (texture synthesis)."""
-        image = check_image(init, "initial image")
+        image = single_image(init, RGB, min_size=8, name="initial image")
         weights = weights or self.default_weights
         if len(style_targets) != len(self.style_layers):
             raise ValueError(f"Expected {len(self.style_layers)} style targets (one per style layer), "
@@ -273,13 +265,13 @@ class StyleTransfer:
                  steps: int = 300, learning_rate: float = 8.0, **kwargs):
         """Style transfer: start from the content photo, match its content features and the style
         image's Gram matrices. Returns ``(image, progress)``."""
-        content_image = check_image(content_image, "content image")
+        content_image = single_image(content_image, RGB, min_size=8, name="content image")
         return self.run(content_image, self.content_target(content_image),
                         self.style_target(style_image, style_scale), weights, steps, learning_rate, **kwargs)
 
 
 def noise_image(size, seed: int = 0, mean: float = 127.5, spread: float = 20.0) -> np.ndarray:
-    """A grey image with a little uniform noise, the start of texture synthesis and feature
+    """A gray image with a little uniform noise, the start of texture synthesis and feature
     inversion. Taught in chapter 14."""
     height, width = (size, size) if isinstance(size, int) else size
     rng = np.random.default_rng(seed)
@@ -303,7 +295,7 @@ def invert_features(backbone, image, layer: str, *, steps: int = 200, learning_r
     the mean square of the target features, so ``tv_weight`` means the same at every layer.
     Returns ``(image, progress)``. Taught in chapter 14."""
     transfer = StyleTransfer(backbone, content_layer=layer, style_layers=())
-    image = check_image(image)
+    image = single_image(image, RGB, min_size=8)
     target = transfer.content_target(image)
     relative = 1.0 / max(float(tf.reduce_mean(tf.square(target))), 1e-12)
     return transfer.run(noise_image(image.shape[:2], seed), target, (),

@@ -14,72 +14,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from dlpy.course.settings import default_jit_compile
+from dlpy.images import check_image_tensor, tile, to_unit_range
+
 MNIST_SHAPE = (28, 28, 1)
-
-
-# --------------------------------------------------------------------------------------- input checks
-def check_image_batch(images, image_shape, model_name: str = "model"):
-    """Raise a ``ValueError`` naming the problem and the fix when a batch of images does not have the
-    ``(height, width, channels)`` the model was built for; return ``images``. Use the returned tensor:
-    in a graph traced for several shapes it carries the check as a control dependency, so the check
-    runs before any layer sees the images. Taught in chapter 15."""
-    shape = tuple(images.shape)
-    expected = tuple(int(d) for d in image_shape)
-    if len(shape) != len(expected) + 1:
-        hint = (" Add the channel axis with images[..., None]." if len(shape) == len(expected)
-                and tuple(shape[1:]) == expected[:-1] else "")
-        raise ValueError(f"{model_name} expects a batch of images of shape (batch, {', '.join(map(str, expected))}),"
-                         f" got an array of shape {shape}.{hint}")
-    got = tuple(None if d is None else int(d) for d in shape[1:])
-    if None in got and hasattr(images, "op"):  # a graph traced for several shapes: check when it runs
-        import tensorflow as tf
-
-        check = tf.debugging.assert_equal(tf.shape(images)[1:], tf.constant(expected, dtype=tf.int32), message=(
-            f"{model_name} was built for images of shape {expected} (height, width, channels): resize or "
-            "convert them, or build the model for this shape."))
-        with tf.control_dependencies([check]):
-            images = tf.identity(images)
-    if got[:-1] != expected[:-1] and None not in got[:-1]:
-        raise ValueError(f"{model_name} was built for {expected[0]}x{expected[1]} images, got {got[0]}x{got[1]}: "
-                         "resize them (keras.ops.image.resize) or build the model for this size.")
-    if got[-1] is not None and got[-1] != expected[-1]:
-        raise ValueError(f"{model_name} was built for images with {expected[-1]} channel(s), got {got[-1]}: convert "
-                         "them (e.g. keras.ops.image.rgb_to_grayscale) or build the model for this many channels.")
-    return images
-
-
-def default_jit_compile():
-    """XLA (``"auto"``) on a GPU; off on a CPU, where it makes these small convolutional models slower
-    (measured 1.3-2.5x here). The VAE and GAN use it as their ``compile(jit_compile=...)`` default.
-    Taught in chapter 15."""
-    import tensorflow as tf
-
-    return "auto" if tf.config.list_physical_devices("GPU") else False
-
-
-def prepare_images(images) -> np.ndarray:
-    """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` as float32 in [0, 1] with a channel axis. Taught in
-    chapter 15."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4:
-        raise ValueError(f"Expected images of shape (N, H, W) or (N, H, W, C), got {images.shape}.")
-    images = images.astype("float32")
-    return images / 255.0 if images.max() > 1.0 else images
-
-
-def tile_images(images, columns: int | None = None) -> np.ndarray:
-    """One image from a batch ``(N, H, W, C)``: ``columns`` per row (default: a square), rows
-    top to bottom; a single channel is dropped. Taught in chapter 15."""
-    images = np.asarray(images)
-    count, h, w, c = images.shape
-    columns = columns or int(np.ceil(np.sqrt(count)))
-    rows = int(np.ceil(count / columns))
-    padded = np.zeros((rows * columns, h, w, c), images.dtype)
-    padded[:count] = images
-    tiles = padded.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, columns * w, c)
-    return tiles[..., 0] if c == 1 else tiles
 
 
 # --------------------------------------------------------------------------------------- the pieces
@@ -181,7 +119,7 @@ class VAE(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
 
     def call(self, images, training=False):
-        images = check_image_batch(images, self.image_shape, "This VAE")
+        images = check_image_tensor(images, self.image_shape, "This VAE")
         return self.encoder(images, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -221,8 +159,8 @@ def build_vae(latent_dim: int = 2, image_shape=MNIST_SHAPE, seed=None) -> VAE:
 # --------------------------------------------------------------------------------------- latent space
 def encode(encoder, images, batch_size: int = 256) -> np.ndarray:
     """Latent means ``z_mean`` of images (NumPy, ``(N, latent_dim)``). Taught in chapter 15."""
-    images = prepare_images(images)
-    check_image_batch(images, encoder.input_shape[1:], "This encoder")
+    images = to_unit_range(images)
+    check_image_tensor(images, encoder.input_shape[1:], "This encoder")
     z_mean, _ = encoder.predict(images, batch_size=batch_size, verbose=0)
     return z_mean
 
@@ -254,7 +192,7 @@ def latent_grid(decoder, n: int = 15, extent: float = 0.95) -> np.ndarray:
     if int(decoder.input_shape[-1]) != 2:
         raise ValueError(f"A latent grid needs a 2-D latent space; this decoder takes {decoder.input_shape[-1]}-D "
                          "points. Plot a 2-D slice or train with latent_dim=2.")
-    return tile_images(decode(decoder, latent_grid_points(n, extent)), columns=n)
+    return tile(decode(decoder, latent_grid_points(n, extent)), columns=n)
 
 
 def plot_latent_grid(decoder, n: int = 15, extent: float = 0.95, ax=None):
@@ -276,7 +214,7 @@ def plot_latent_grid(decoder, n: int = 15, extent: float = 0.95, ax=None):
 
 
 def plot_latent_scatter(z, labels, class_names=None, ax=None, max_points: int = 5000):
-    """Latent means of labelled images, one colour per class (2-D latent spaces). Taught in chapter 15."""
+    """Latent means of labeled images, one color per class (2-D latent spaces). Taught in chapter 15."""
     import matplotlib.pyplot as plt
 
     z, labels = np.asarray(z), np.asarray(labels)

@@ -142,7 +142,7 @@ def _check_temperature(temperature) -> float:
 
 
 def reweight_distribution(probabilities, temperature: float) -> np.ndarray:
-    """The book's reweighting: ``p ** (1 / T)`` renormalised (computed as ``exp(log p / T)``).
+    """The book's reweighting: ``p ** (1 / T)`` renormalized (computed as ``exp(log p / T)``).
 
     T < 1 sharpens the distribution towards its most likely entry, T > 1 flattens it.
     Works on the last axis. Taught in chapter 12.

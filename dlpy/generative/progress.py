@@ -1,0 +1,104 @@
+"""Progress of the iterative image algorithms (DeepDream, style transfer, fast style training):
+Keras's own progress bar, the losses of every step, and snapshots of the image as it changes.
+Taught in chapters 13 and 14.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from dlpy.images import to_uint8
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (an interactive notebook or one executed headless)."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def default_verbosity() -> int:
+    """Keras's ``verbose`` for this session: the ``cfg.verbose`` of :func:`dlpy.setup` when it was
+    called (1, a live progress bar, in an interactive notebook; 2, one line at a time, in headless
+    runs), else 1 in a notebook and 2 elsewhere."""
+    from dlpy.course.settings import current_settings, interactive_verbosity
+
+    settings = current_settings()
+    return settings.verbose if settings is not None else interactive_verbosity()
+
+
+class Progress:
+    """Progress of an iterative algorithm of ``total`` steps.
+
+    Shows a ``keras.utils.Progbar`` with the current losses (``verbose=1``: one updating bar;
+    ``verbose=2``: one line every ``every`` steps; ``0`` or ``False``: nothing; ``None`` or ``True``:
+    :func:`default_verbosity`), keeps every step's losses in :attr:`history`, the image every
+    ``snapshot_every`` steps in :attr:`snapshots` and, in Jupyter with ``live``, shows the latest
+    image in place. ``Progress(total=300, every=100)``; ``progress.update(step, image, loss=...)``.
+    Taught in chapters 13 and 14.
+    """
+
+    def __init__(self, total: int, every: int | None = None, snapshot_every: int | None = None,
+                 label: str = "", live: bool = True, verbose: int | bool | None = None):
+        self.total = int(total)
+        if self.total < 1:
+            raise ValueError(f"total must be at least 1 step, got {total!r}.")
+        self.every = max(1, int(every or max(1, self.total // 4)))
+        self.snapshot_every = max(1, int(snapshot_every or self.every))
+        self.label = label
+        if verbose is None or verbose is True:
+            verbose = default_verbosity()
+        self.verbose = int(verbose)
+        self.live = live and self.verbose > 0 and in_notebook()
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.history: dict[str, list[float]] = {}
+        self.started = time.perf_counter()
+        self.seconds = 0.0
+        self._bar = None
+        self._handle = None
+
+    def update(self, step: int, image=None, **losses) -> None:
+        """Record step ``step`` (1-based) with its losses; show progress and snapshot when due."""
+        for key, value in losses.items():
+            self.history.setdefault(key, []).append(float(value))
+        self.seconds = time.perf_counter() - self.started
+        last = step == self.total
+        if image is not None and (step % self.snapshot_every == 0 or last):
+            snapshot = to_uint8(image)
+            self.snapshots.append((step, snapshot))
+            if self.live:
+                self._show(snapshot)
+        if self.verbose == 1 or (self.verbose == 2 and (step % self.every == 0 or last)):
+            self._progress_bar(list(losses)).update(step, [(k, float(v)) for k, v in losses.items()],
+                                                    finalize=last or self.verbose == 2)
+
+    @property
+    def steps_per_second(self) -> float:
+        steps = len(next(iter(self.history.values()), []))
+        return steps / max(self.seconds, 1e-9)
+
+    def _progress_bar(self, names):
+        if self._bar is None:
+            import keras
+
+            if self.label:
+                print(f"{self.label}:")
+            self._bar = keras.utils.Progbar(self.total, verbose=self.verbose, stateful_metrics=names,
+                                            unit_name="step")
+        return self._bar
+
+    def _show(self, snapshot: np.ndarray) -> None:
+        from IPython.display import display
+        from PIL import Image
+
+        picture = Image.fromarray(snapshot)
+        if self._handle is None:
+            self._handle = display(picture, display_id=True)
+        else:
+            self._handle.update(picture)
