@@ -85,6 +85,14 @@ class Backbone:
         fetch("imagenet_class_index")
         return keras.applications.imagenet_utils.decode_predictions(np.asarray(predictions), top=top)
 
+    def class_name(self, index: int) -> str:
+        """The ImageNet name of class ``index`` (0-999), e.g. ``386`` -> ``"African_elephant"``: pass it as
+        ``class_names=backbone.class_name`` to the plotting functions. Taught in chapter 10."""
+        index = int(index)
+        if not 0 <= index < 1000:
+            raise ValueError(f"ImageNet class indices run from 0 to 999, got {index}.")
+        return self.decode_predictions(np.eye(1000)[[index]], top=1)[0][0][1]
+
 
 def backbone_parts(backbone, preprocess=None):
     """``(model, preprocess, name)`` from a :class:`Backbone` or a plain Keras model (whose inputs
