@@ -1,6 +1,5 @@
 """Chapter 13: DeepDream's loss, octaves and ascent, on a small hand-built model."""
 
-import keras
 import numpy as np
 import pytest
 
@@ -8,13 +7,8 @@ from dlpy.generative.deepdream import BORDER, DeepDream, dream_loss, octave_shap
 
 
 @pytest.fixture(scope="module")
-def small_model():
-    keras.utils.set_random_seed(3)
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="shallow")(x)
-    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="deep")(x)
-    return keras.Model(inputs, x, name="small")
+def small_model(make_tiny_convnet):
+    return make_tiny_convnet([("shallow", 8, 1), ("deep", 8, 2)], name="small", seed=3)
 
 
 def test_dream_loss_matches_numpy():

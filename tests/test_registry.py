@@ -2,6 +2,7 @@ import dataclasses
 import hashlib
 import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,17 @@ def test_every_registered_file_has_provenance():
         assert entry.origin or entry.note, f"{entry.name}: say where it comes from"
         if entry.file_hash:
             assert len(entry.file_hash) in (32, 64), entry.name
+
+
+def test_the_registry_is_read_from_data_registry_toml(tmp_path):
+    repo_file = Path(__file__).resolve().parents[1] / "data" / "registry.toml"
+    assert registry.REGISTRY_FILE.resolve() == repo_file.resolve()  # the package's copy is a link to it
+    assert list(registry.read_registry(repo_file)) == list(registry.REGISTRY)
+    twice = tmp_path / "registry.toml"
+    entry = '[[file]]\nname = "a"\nfname = "a.txt"\ncache_subdir = "datasets"\ndescription = "d"\nlicense = "l"\n'
+    twice.write_text(entry + "\n" + entry)
+    with pytest.raises(ValueError, match="'a' is registered twice"):
+        registry.read_registry(twice)
+    one = tmp_path / "one.toml"
+    one.write_text(entry)
+    assert registry.read_registry(one)["a"].origin is None  # no origin: no public URL

@@ -112,14 +112,8 @@ def test_adam_update_matches_numpy(rng):
 # ----------------------------------------------------------------------------- the loop, on a tiny model
 
 @pytest.fixture(scope="module")
-def tiny_backbone():
-    keras.utils.set_random_seed(1)
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(x)
-    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="c2")(x)
-    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu", name="c3")(x)
-    return keras.Model(inputs, x, name="tiny")
+def tiny_backbone(make_tiny_convnet):
+    return make_tiny_convnet([("c1", 8, 1), ("c2", 8, 2), ("c3", 16, 2)], name="tiny", seed=1)
 
 
 def test_style_transfer_lowers_the_loss_and_does_not_retrace(tiny_backbone, rng):

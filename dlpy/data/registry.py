@@ -1,5 +1,8 @@
 """One registry of every data and weight file the course uses, and the one way to fetch them.
 
+The registry itself is data: ``data/registry.toml`` (names, origins, hashes, sizes, licences, notes),
+read once by :func:`read_registry`.
+
 Files live in Keras's own cache (``$KERAS_HOME``, default ``~/.keras``) under the names Keras uses,
 so the real Keras loaders (``keras.datasets...``, ``keras.applications...(weights="imagenet")``)
 find them. :func:`fetch` checks the file's hash, downloads it atomically with
@@ -13,14 +16,18 @@ import hashlib
 import os
 import shutil
 import socket
+import sys
 import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 DOWNLOAD_TIMEOUT_S = 20
 
 
@@ -68,115 +75,23 @@ def keras_home() -> Path:
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
 
 
-_FILES = [
-    # --- datasets (keras.datasets loaders; hashes as in Keras's source) ---
-    DataFile("mnist", "mnist.npz", KERAS_DATASETS + "mnist.npz", "datasets",
-             "MNIST handwritten digits, 60,000 + 10,000 28x28 images", "CC BY-SA 3.0 (LeCun, Cortes, Burges)",
-             file_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-             sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", size=11490434),
-    DataFile("reuters", "reuters.npz", KERAS_DATASETS + "reuters.npz", "datasets",
-             "Reuters-21578 newswires, 46 topics", "Reuters-21578 Distribution 1.0, research use",
-             file_hash="d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916",
-             sha256="d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916", size=2110848),
-    DataFile("reuters_word_index", "reuters_word_index.json", KERAS_DATASETS + "reuters_word_index.json",
-             "datasets", "Word index of the Reuters newswires", "as reuters",
-             file_hash="4d44cc38712099c9e383dc6e5f11a921",
-             sha256="9b56000edc4b34a32e89fd5a23b2605594682c74efcf7d8f4e2a5514b771e633", size=550378),
-    DataFile("imdb", "imdb.npz", KERAS_DATASETS + "imdb.npz", "datasets",
-             "IMDB reviews as word-index sequences (keras.datasets.imdb)", "Maas et al. 2011",
-             file_hash="69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f", size=17464789,
-             note="optional: the course reads the raw reviews (aclImdb) instead"),
-    DataFile("imdb_word_index", "imdb_word_index.json", KERAS_DATASETS + "imdb_word_index.json", "datasets",
-             "Word index of keras.datasets.imdb", "Maas et al. 2011",
-             file_hash="bfafd718b763782e994055a2d397834f",
-             sha256="027313fe9a320280f3bf0fac5baf58c4a683cf39a7ed9c3d3d3912bde4284cf6", size=1641221),
-    DataFile("aclImdb", "aclImdb.tar.gz", "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
-             "datasets", "Large Movie Review Dataset: 25,000 + 25,000 raw reviews", "Maas et al., ACL 2011",
-             sha256="9ee557b78db5bec5b66c31cccdc21032dd77ee423a10315927402ea4332cfe5a", size=28178546, archive=True,
-             note="the original archive also holds train/unsup, which the loaders ignore"),
-    DataFile("boston_housing", "boston_housing.npz", KERAS_DATASETS + "boston_housing.npz", "datasets",
-             "Boston housing prices, 404 + 102 samples, 13 features", "Harrison & Rubinfeld 1978, StatLib",
-             file_hash="f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
-             sha256="f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5", size=57026),
-    DataFile("nietzsche", "nietzsche.txt", "https://s3.amazonaws.com/text-datasets/nietzsche.txt", "datasets",
-             "Nietzsche, Beyond Good and Evil (tr. Zimmern), 600,893 characters", "public domain",
-             sha256="23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647", size=600901),
-    DataFile("cats_and_dogs_small", "cats_and_dogs_small.tar.gz", None, "datasets",
-             "Cats vs dogs small split: 1,000 train / 500 validation / 500 test JPEGs",
-             "Kaggle Dogs vs. Cats (Asirra), research and non-commercial use",
-             sha256="69617d2e8d5b8180589f23dc96305e5486df311ee31ae5ad0d4b224e3da41df7", size=21612705, archive=True,
-             note="no public URL: build it from 'kagglecatsanddogs' with "
-                  "dlpy.data.cats_dogs.make_cats_and_dogs_small()"),
-    DataFile("kagglecatsanddogs", "kagglecatsanddogs_5340.zip",
-             "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
-             "kagglecatsanddogs_5340.zip", "datasets",
-             "Microsoft's copy of the Kaggle Dogs vs. Cats images (PetImages/Cat, PetImages/Dog)",
-             "Kaggle Dogs vs. Cats (Asirra), research and non-commercial use", size=824887076, archive=True,
-             note="optional: the source of cats_and_dogs_small for online users"),
-    *[
-        DataFile(f"fashion_mnist_{part}", f"{part}.gz", KERAS_DATASETS + f"fashion-mnist/{part}.gz",
-                 "datasets/fashion-mnist", f"Fashion-MNIST {part}", "MIT (Zalando Research)",
-                 note="also in Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist)")
-        for part in ("train-labels-idx1-ubyte", "train-images-idx3-ubyte",
-                     "t10k-labels-idx1-ubyte", "t10k-images-idx3-ubyte")
-    ],
-    # --- ImageNet weights (keras.applications) ---
-    DataFile("imagenet_class_index", "imagenet_class_index.json",
-             "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json", "models",
-             "ImageNet class names for decode_predictions", "ILSVRC-2012",
-             file_hash="c2c37ea517e94d9795004a39431a14cb",
-             sha256="a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc", size=35363),
-    DataFile("mobilenet_0.75_224", "mobilenet_7_5_224_tf.h5",
-             KERAS_APPLICATIONS + "mobilenet/mobilenet_7_5_224_tf.h5", "models",
-             "MobileNet v1 alpha=0.75 ImageNet weights, with the classifier", "Apache-2.0",
-             sha256="c80c6d56bf40cd8fd8c6927a3c4a03da0732323cbbf173e06c8409ebaf8fdd88", size=10628720),
-    DataFile("mobilenet_0.75_224_notop", "mobilenet_7_5_224_tf_no_top.h5",
-             KERAS_APPLICATIONS + "mobilenet/mobilenet_7_5_224_tf_no_top.h5", "models",
-             "MobileNet v1 alpha=0.75 ImageNet weights, convolutional base", "Apache-2.0",
-             sha256="353ac9865c5ad9ff35a4ef9e21e734fb9a01f9bb0d69fcac600a12de95b30e54", size=7547536),
-    DataFile("vgg16_notop", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             KERAS_APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "models",
-             "VGG16 ImageNet weights, convolutional base", "CC BY 4.0",
-             file_hash="6d6bbae143d832006294945121d1f1fc", size=58889256),
-    DataFile("vgg19_notop", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             KERAS_APPLICATIONS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "models",
-             "VGG19 ImageNet weights, convolutional base", "CC BY 4.0",
-             file_hash="253f8cb515780f3b799900260a226db6", size=80134624),
-    DataFile("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
-             KERAS_APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5", "models",
-             "VGG16 ImageNet weights, with the classifier", "CC BY 4.0",
-             file_hash="64373286793e3c8b2b4e3219cbf3544b", size=553467096),
-    DataFile("xception", "xception_weights_tf_dim_ordering_tf_kernels.h5",
-             KERAS_APPLICATIONS + "xception/xception_weights_tf_dim_ordering_tf_kernels.h5", "models",
-             "Xception ImageNet weights, with the classifier", "MIT (Keras applications)",
-             file_hash="0a58e3b7378bc2990ea3b43d5981f1f6", size=91884032),
-    DataFile("inception_v3_notop", "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             KERAS_APPLICATIONS + "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "models",
-             "InceptionV3 ImageNet weights, convolutional base (the book's DeepDream model)", "Apache-2.0",
-             file_hash="bcbd6486424b2319ff4ef7d526e38f63",
-             note="optional: chapter 13 uses it where present, else MobileNet"),
-    DataFile("vgg19_notop_uint8", "vgg19_notop_imagenet_from_tfjs_uint8.h5", None, "models",
-             "VGG19 ImageNet conv weights converted from an 8-bit TF.js export (stand-in for vgg19_notop)",
-             "CC BY 4.0",
-             sha256="b3e87deacc746944391064569ffa08dfd1a03635aedaef97444c98d796497bfa", size=36274526,
-             note="offline stand-in, loaded with weights=<path>; Keras's own file is preferred when present"),
-    # --- sample photos (read by path; Keras does not use them) ---
-    DataFile("elephant", "creative_commons_elephant.jpg", "https://img-datasets.s3.amazonaws.com/elephant.jpg",
-             "images", "Two African elephants (the book's Grad-CAM photo)", "Creative Commons",
-             sha256="920dd73adff4627f5d4ef59a6f114fd88553931846730366a541feb1d1231038", size=55490),
-    DataFile("cat", "cat.1700.jpg", "https://img-datasets.s3.amazonaws.com/cat.jpg", "images",
-             "A cat from the Dogs vs. Cats test split (the book's activation photo)", "Kaggle Dogs vs. Cats",
-             sha256="63f85d029dde2b5531f22dc5c05544f12dfb56bee09c9094932cc03eba9a93c1", size=20066),
-    DataFile("starry_night", "starry_night.jpg", "https://img-datasets.s3.amazonaws.com/starry_night.jpg",
-             "images", "Van Gogh, The Starry Night (1889): style reference", "public domain",
-             sha256="d1fe297af920912956361c1627eca88526be2789d2cc170faf43b2f82f9f4847", size=67203),
-    DataFile("tubingen", "tubingen.jpg",
-             "https://upload.wikimedia.org/wikipedia/commons/0/00/Tuebingen_Neckarfront.jpg", "images",
-             "The Neckarfront in Tuebingen: content and DeepDream photo", "CC BY 3.0 (A. Praefcke)",
-             sha256="6fcee36edeb6ee3f700fe9c46699b948d89a96af1a8f6adfa45296c885fd85cf", size=121562),
-]
+REGISTRY_FILE = Path(__file__).with_name("registry.toml")  # a link to data/registry.toml in the checkout
 
-REGISTRY: dict[str, DataFile] = {f.name: f for f in _FILES}
+
+def read_registry(path: Path = REGISTRY_FILE) -> dict[str, DataFile]:
+    """The registry file (``data/registry.toml``): ``{name: DataFile}`` in the file's order."""
+    with open(path, "rb") as f:
+        entries = tomllib.load(f)["file"]
+    registry = {}
+    for fields in entries:
+        entry = DataFile(**{"origin": None, **fields})  # TOML has no null: no origin, no public URL
+        if entry.name in registry:
+            raise ValueError(f"{path}: the name {entry.name!r} is registered twice.")
+        registry[entry.name] = entry
+    return registry
+
+
+REGISTRY: dict[str, DataFile] = read_registry()
 
 
 def get_entry(name: str) -> DataFile:

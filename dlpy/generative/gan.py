@@ -17,7 +17,7 @@ import numpy as np
 from keras import layers, ops
 
 from dlpy.course.settings import default_jit_compile
-from dlpy.generative.vae import MNIST_SHAPE
+from dlpy.generative.vae import MNIST_SHAPE, deserialize_parts, serialize_parts, upsampling_start
 from dlpy.images import check_image_tensor, tile, to_unit_range
 from dlpy.plots import history_dict
 
@@ -36,16 +36,13 @@ def from_tanh_range(images) -> np.ndarray:
 def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 32), batch_norm: bool = True):
     """Dense to a small feature map, a Conv2DTranspose stack (stride 2, batch normalization as in the
     DCGAN paper, LeakyReLU) up to the image size, and a tanh output in [-1, 1]. Taught in chapter 16."""
-    height, width, channels = image_shape
-    scale = 2 ** len(filters)
-    if height % scale or width % scale:
-        raise ValueError(f"The generator upsamples by {scale}: image height and width must be multiples of it, "
-                         f"got {height}x{width}.")
+    channels = image_shape[2]
+    start_height, start_width = upsampling_start(image_shape, len(filters), "generator")
     inputs = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense((height // scale) * (width // scale) * 2 * filters[0], use_bias=not batch_norm)(inputs)
+    x = layers.Dense(start_height * start_width * 2 * filters[0], use_bias=not batch_norm)(inputs)
     x = layers.BatchNormalization()(x) if batch_norm else x
     x = layers.LeakyReLU(negative_slope=0.2)(x)
-    x = layers.Reshape((height // scale, width // scale, 2 * filters[0]))(x)
+    x = layers.Reshape((start_height, start_width, 2 * filters[0]))(x)
     for f in filters:
         x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
         x = layers.BatchNormalization()(x) if batch_norm else x
@@ -176,17 +173,13 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def get_config(self):
-        return {**super().get_config(),
-                "generator": keras.saving.serialize_keras_object(self.generator),
-                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+        return {**super().get_config(), **serialize_parts(generator=self.generator, discriminator=self.discriminator),
                 "label_noise": self.label_noise, "seed": self.seed}
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        generator = keras.saving.deserialize_keras_object(config.pop("generator"))
-        discriminator = keras.saving.deserialize_keras_object(config.pop("discriminator"))
-        return cls(generator, discriminator, **config)
+        parts, rest = deserialize_parts(config, "generator", "discriminator")
+        return cls(*parts, **rest)
 
 
 def build_gan(latent_dim: int = 64, image_shape=MNIST_SHAPE, label_noise: float = 0.05, seed=None,

@@ -21,6 +21,18 @@ MNIST_SHAPE = (28, 28, 1)
 
 
 # --------------------------------------------------------------------------------------- the pieces
+def serialize_parts(**models) -> dict:
+    """The config entries of a model built from named sub-models (the VAE's encoder and decoder, the
+    GAN's generator and discriminator), so that ``.keras`` files hold them. Taught in chapter 15."""
+    return {name: keras.saving.serialize_keras_object(model) for name, model in models.items()}
+
+
+def deserialize_parts(config: dict, *names: str) -> tuple[list, dict]:
+    """``([sub-models named names], rest of config)``: the inverse of :func:`serialize_parts`."""
+    rest = dict(config)
+    return [keras.saving.deserialize_keras_object(rest.pop(name)) for name in names], rest
+
+
 @keras.saving.register_keras_serializable(package="dlpy")
 class Sampling(layers.Layer):
     """Draw ``z = z_mean + exp(z_log_var / 2) * eps`` with ``eps ~ N(0, I)`` (the reparameterization
@@ -69,17 +81,26 @@ def build_encoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(32, 64)
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
+def upsampling_start(image_shape, stages: int, model_name: str) -> tuple[int, int]:
+    """``(height, width)`` of the feature map that ``stages`` stride-2 upsamplings turn into an image of
+    ``image_shape``; a clear error when the image size is not a multiple of ``2 ** stages``.
+    Taught in chapter 15 (the decoder) and used by chapter 16's generator."""
+    height, width = image_shape[:2]
+    scale = 2**stages
+    if height % scale or width % scale:
+        raise ValueError(f"The {model_name} upsamples by {scale}: image height and width must be multiples of it, "
+                         f"got {height}x{width}.")
+    return height // scale, width // scale
+
+
 def build_decoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(64, 32)):
     """Dense to a small feature map, then Conv2DTranspose up to the image size, sigmoid pixel
     probabilities. Taught in chapter 15."""
-    height, width, channels = image_shape
-    scale = 2 ** len(filters)
-    if height % scale or width % scale:
-        raise ValueError(f"The decoder upsamples by {scale}: image height and width must be multiples of it, "
-                         f"got {height}x{width}.")
+    channels = image_shape[2]
+    start_height, start_width = upsampling_start(image_shape, len(filters), "decoder")
     inputs = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense((height // scale) * (width // scale) * filters[0], activation="relu")(inputs)
-    x = layers.Reshape((height // scale, width // scale, filters[0]))(x)
+    x = layers.Dense(start_height * start_width * filters[0], activation="relu")(inputs)
+    x = layers.Reshape((start_height, start_width, filters[0]))(x)
     for f in filters:
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
     outputs = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="pixel_probabilities")(x)
@@ -136,17 +157,13 @@ class VAE(keras.Model):
         return self.decoder.predict(encode(self.encoder, images, batch_size), batch_size=batch_size, verbose=0)
 
     def get_config(self):
-        return {**super().get_config(),
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder),
+        return {**super().get_config(), **serialize_parts(encoder=self.encoder, decoder=self.decoder),
                 "seed": self.sampler.seed}
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"))
-        return cls(encoder, decoder, **config)
+        parts, rest = deserialize_parts(config, "encoder", "decoder")
+        return cls(*parts, **rest)
 
 
 def build_vae(latent_dim: int = 2, image_shape=MNIST_SHAPE, seed=None) -> VAE:
