@@ -93,7 +93,20 @@ def image_axes(ax, title: str | None = None):
 
 def show_images(images, titles=None, columns: int = 8, size: float = 1.6, cmap: str | None = None,
                 suptitle: str | None = None):
-    """A grid of images (HxW, HxWx1 or HxWx3; 0-255 or 0-1), with optional titles. Returns the figure."""
+    """A grid of images (HxW, HxWx1 or HxWx3; 0-255 or 0-1), with optional titles. Returns the figure.
+
+    Args:
+        images: a sequence of images.
+        titles: one title per image (``None``: no titles).
+        columns: the most images per row (fewer when there are fewer images).
+        size: the width and height of each panel, in inches.
+        cmap: the matplotlib colormap of single-channel images (``None``: gray).
+        suptitle: a title over the whole figure (``None``: none).
+
+    Example::
+
+        show_images(x_train[:16], titles=y_train[:16], columns=8)
+    """
     images = list(images)
     if not images:
         raise ValueError("No images to show.")

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from dlpy.generative.deepdream import BORDER, DeepDream, dream_loss, octave_shapes
+from dlpy.generative.deepdream import BORDER, DeepDream, DreamOptions, dream_loss, octave_shapes
+from dlpy.generative.progress import QUIET
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_gradient_ascent_increases_the_loss(small_model):
 def test_dream_runs_octaves_without_retracing(small_model):
     dd = DeepDream(small_model, "deep")
     image = np.random.default_rng(2).uniform(0, 255, (40, 36, 3)).astype("float32")
-    dreamed, progress = dd.dream(image, num_octaves=3, octave_scale=1.4, steps_per_octave=3, verbose=False)
+    dreamed, progress = dd.dream(image, DreamOptions(num_octaves=3, octave_scale=1.4, steps_per_octave=3), QUIET)
     assert dreamed.shape == image.shape
     assert len(progress.history["loss"]) == 9
     assert [s.shape[:2] for _, s in progress.snapshots] == octave_shapes(image.shape, 3, 1.4)

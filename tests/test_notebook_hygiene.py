@@ -40,6 +40,18 @@ def test_hygiene_catches_stored_outputs_and_a_missing_setup(tmp_path):
     assert any("dlpy.setup" in p for p in problems)
     assert any("keeps outputs" in p for p in problems)
     assert any("tf.keras" in p for p in problems)
+    assert any("must end with" in p for p in problems)
+
+
+def test_a_chapter_ending_with_the_wall_time_and_a_summary_is_clean(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 01 · Test"),
+                      nbformat.v4.new_code_cell('import dlpy\n\ncfg = dlpy.setup("01_test")'),
+                      nbformat.v4.new_code_cell(notebooks.WALL_TIME_CELL),
+                      nbformat.v4.new_markdown_cell("## Summary\n\n* done")]
+    path = tmp_path / "01_test.ipynb"
+    nbformat.write(notebook, path)
+    assert notebooks.hygiene_problems(path) == []
 
 
 def test_strip_keeps_only_checked_outputs():

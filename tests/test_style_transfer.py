@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from dlpy.generative.fast_style import FastStyleTrainer, instance_norm, stylize, transform_net
+from dlpy.generative.progress import QUIET
 from dlpy.generative.style_transfer import (
     LossWeights,
     StyleTransfer,
@@ -121,12 +122,12 @@ def test_style_transfer_lowers_the_loss_and_does_not_retrace(tiny_backbone, rng)
     content = rng.uniform(0, 255, (24, 20, 3)).astype("float32")
     style = rng.uniform(0, 255, (16, 16, 3)).astype("float32")
     weights = LossWeights(1.0, 1.0, 1e-6)
-    image, progress = st.transfer(content, style, weights=weights, steps=15, learning_rate=2.0, verbose=False)
+    image, progress = st.transfer(content, style, weights=weights, steps=15, learning_rate=2.0, display=QUIET)
     assert image.shape == content.shape
     assert 0 <= image.min() and image.max() <= 255
     assert progress.history["loss"][-1] < progress.history["loss"][0]
     # another size and other weights reuse the same graph
-    st.transfer(content[:16, :12], style, weights=LossWeights(1.0, 10.0, 0.0), steps=2, verbose=False)
+    st.transfer(content[:16, :12], style, weights=LossWeights(1.0, 10.0, 0.0), steps=2, display=QUIET)
     assert st.step.experimental_get_tracing_count() == 1
 
 
@@ -151,12 +152,12 @@ def test_texture_synthesis_and_inversion_lower_their_losses(tiny_backbone, rng):
     style = rng.uniform(0, 255, (16, 16, 3)).astype("float32")
     st = StyleTransfer(tiny_backbone, content_layer="c3", style_layers=["c1", "c2"])
     texture, progress = synthesize_texture(None, style, 16, steps=10, learning_rate=2.0, transfer=st,
-                                           weights=LossWeights(1.0, 1.0, 0.0), verbose=False)
+                                           weights=LossWeights(1.0, 1.0, 0.0), display=QUIET)
     assert texture.shape == (16, 16, 3)
     assert progress.history["content"] == [0.0] * 10  # no content term
     assert progress.history["style"][-1] < progress.history["style"][0]
     inverted, progress = invert_features(tiny_backbone, style, "c2", steps=10, learning_rate=2.0, tv_weight=0.0,
-                                           verbose=False)
+                                           display=QUIET)
     assert inverted.shape == style.shape
     assert progress.history["content"][-1] < progress.history["content"][0]
 
@@ -207,5 +208,5 @@ def test_one_training_step_lowers_the_loss(tiny_backbone, rng):
     trainer.train_step(photos)
     after = float(trainer.losses(photos)[0])
     assert after < before
-    progress = trainer.fit([photos.numpy()], steps=3, verbose=False)
+    progress = trainer.fit([photos.numpy()], steps=3, display=QUIET)
     assert len(progress.history["loss"]) == 3

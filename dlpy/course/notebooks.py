@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+WALL_TIME_CELL = 'dlpy.record("wall_time_s", cfg.elapsed)'  # every chapter's last code cell
 NOTEBOOK_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.ipynb$")
 
 
@@ -100,6 +101,10 @@ def hygiene_problems(path: Path) -> list[str]:
         problems.append(f"{path.name}: the first code cell must call {expected})")
     if not notebook.cells or notebook.cells[0].cell_type != "markdown" or not notebook.cells[0].source.startswith("# "):
         problems.append(f"{path.name}: must open with a markdown title ('# ...')")
+    cells = notebook.cells
+    if len(cells) < 2 or cells[-2].cell_type != "code" or cells[-2].source.strip() != WALL_TIME_CELL \
+            or cells[-1].cell_type != "markdown" or not cells[-1].source.startswith("## Summary"):
+        problems.append(f"{path.name}: must end with a code cell `{WALL_TIME_CELL}`, then a '## Summary' cell")
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and re.search(r"\btf\.keras\b|from tensorflow import keras", cell.source):
             problems.append(f"{path.name}: cell {index} uses tf.keras; the course uses Keras 3 (`import keras`)")

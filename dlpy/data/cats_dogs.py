@@ -41,6 +41,22 @@ def load_cats_and_dogs(image_size=(180, 180), batch_size: int = 32, seed: int = 
     The training set is reshuffled every epoch from ``seed``; validation and test are shuffled once,
     into one fixed order that mixes the classes (so ``test_ds.take(2)`` holds cats and dogs).
     ``directory`` overrides the registry folder (it must hold ``train``, ``validation`` and ``test``).
+
+    Args:
+        image_size: ``(height, width)`` in pixels that every image is resized to.
+        batch_size: images per batch.
+        seed: the seed of the shuffles (default: the course's ``DEFAULT_SEED``).
+        directory: a folder with ``train/``, ``validation/`` and ``test/``, each holding ``cats/`` and ``dogs/``
+            (``None``: the registry's ``cats_and_dogs_small``, unpacked on first use).
+        cache: keep the decoded, resized images in memory (as uint8) after the first pass.
+        prefetch: prepare the next batch while the model trains on this one.
+        crop_to_aspect_ratio: crop each image to the aspect ratio of ``image_size`` before resizing it,
+            instead of stretching it.
+
+    Example::
+
+        train_ds, validation_ds, test_ds = load_cats_and_dogs(image_size=(180, 180), batch_size=32)
+
     Taught in chapter 06.
     """
     root = Path(directory) if directory is not None else cats_and_dogs_dir()

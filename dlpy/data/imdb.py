@@ -36,6 +36,20 @@ def load_imdb(num_words: int = 10_000, source: str = "reviews", train_size: int 
     ``train_size``/``test_size``: a balanced, seeded subset (``None``: all 25,000 per split, in a
     seeded shuffled order, so any slice of ``x_train`` is a fair validation set). ``source``:
     ``"reviews"`` (raw text, default) or ``"keras"`` (``keras.datasets.imdb``, needs ``imdb.npz``).
+
+    Args:
+        num_words: the vocabulary size, at least 4: the most frequent words are kept, one column of ``x`` each.
+        source: ``"reviews"`` or ``"keras"``, as above.
+        train_size: training reviews to keep, from 2 to 25,000 (``None``: all 25,000).
+        test_size: test reviews to keep, from 2 to 25,000 (``None``: all 25,000).
+        seed: the seed of the subsets and of the shuffled order (the test split uses ``seed + 1``).
+        cache: with ``source="reviews"``, reuse (or write) the encoded matrices cached under
+            ``$KERAS_HOME/datasets/dlpy_cache`` instead of reading and encoding the raw reviews again.
+
+    Example::
+
+        data = load_imdb(num_words=10_000, train_size=5_000, test_size=5_000)
+
     Taught in chapter 01.
     """
     if source not in SOURCES:

@@ -63,7 +63,24 @@ def optimize_dataset(dataset, batch_size: int | None = 32, *, shuffle: bool = Tr
 
     ``shuffle_buffer`` defaults to the whole dataset (a perfect shuffle) when its size is known.
     ``reshuffle_each_iteration=False`` shuffles once: the same mixed order every pass (for evaluation
-    sets, so that the first batches hold every class). Taught in chapter 06.
+    sets, so that the first batches hold every class).
+
+    Args:
+        dataset: an unbatched ``tf.data.Dataset`` of ``(image, label)`` pairs.
+        batch_size: examples per batch (``None``: the examples stay unbatched).
+        shuffle: shuffle the examples; ``False`` keeps the dataset's order.
+        seed: the seed of the shuffle (default: the course's ``DEFAULT_SEED``).
+        cache: cache the examples in memory after the first pass (before the shuffle).
+        prefetch: prepare the next batch while the model trains on this one.
+        shuffle_buffer: how many examples the shuffle draws from (``None``: the whole dataset, or 1,024
+            when its size is unknown).
+        reshuffle_each_iteration: a new order every epoch; ``False``: one fixed mixed order.
+
+    Example::
+
+        train_ds = optimize_dataset(tf.data.Dataset.from_tensor_slices((images, labels)), batch_size=64)
+
+    Taught in chapter 06.
     """
     import tensorflow as tf
 
@@ -92,6 +109,24 @@ def image_folder_dataset(directory, image_size=(180, 180), batch_size: int | Non
     The decoded, resized images are cached in memory as uint8 after the first pass, so later epochs
     cost no JPEG decoding; the order is reshuffled every epoch from ``seed`` (``shuffle=False`` keeps
     the files' sorted order; ``reshuffle_each_iteration=False`` one fixed mixed order, for evaluation).
+
+    Args:
+        directory: a folder laid out as ``directory/<class>/<images>``.
+        image_size: ``(height, width)`` in pixels that every image is resized to.
+        batch_size: images per batch (``None``: single, unbatched examples).
+        shuffle: shuffle the images; ``False`` keeps the files' sorted order.
+        seed: the seed of the shuffle (default: the course's ``DEFAULT_SEED``).
+        cache: keep the decoded, resized images in memory (as uint8) after the first pass.
+        prefetch: prepare the next batch while the model trains on this one.
+        class_names: the class folders to read, in label order (``None``: every subfolder, alphabetical).
+        crop_to_aspect_ratio: crop each image to the aspect ratio of ``image_size`` before resizing it,
+            instead of stretching it.
+        reshuffle_each_iteration: a new order every epoch; ``False``: one fixed mixed order.
+
+    Example::
+
+        train_ds = image_folder_dataset("cats_and_dogs_small/train", image_size=(180, 180), batch_size=32)
+
     Taught in chapter 06.
     """
     import keras

@@ -7,10 +7,12 @@ step, so the step size is in pixel units for every backbone. Taught in chapter 1
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import tensorflow as tf
 
-from dlpy.generative.progress import Progress
+from dlpy.generative.progress import Display, Progress
 from dlpy.images import RGB, resize, single_image
 from dlpy.models.backbones import backbone_parts
 from dlpy.models.introspection import feature_model
@@ -63,6 +65,35 @@ def octave_shapes(shape, num_octaves: int = 3, octave_scale: float = 1.4) -> lis
     if min(shapes[-1]) < 8:
         raise ValueError(f"The smallest octave {shapes[-1]} is under 8 pixels: use fewer octaves or a larger image.")
     return shapes[::-1]
+
+
+@dataclass(frozen=True)
+class DreamOptions:
+    """The settings of :meth:`DeepDream.dream` (the book's values by default): ``num_octaves``
+    image sizes, each ``octave_scale`` times the previous one, ``steps_per_octave`` gradient-ascent
+    steps of ``learning_rate`` (pixel units) on each, images rolled by up to ``jitter`` pixels per
+    step, an octave stopped once the loss passes ``max_loss``, and the ``seed`` of the rolls.
+    Taught in chapter 13."""
+
+    num_octaves: int = 3
+    octave_scale: float = 1.4
+    steps_per_octave: int = 20
+    learning_rate: float = 1.5
+    jitter: int = 16
+    max_loss: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("num_octaves", "steps_per_octave"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not self.octave_scale > 1:
+            raise ValueError(f"octave_scale must be greater than 1 (each octave larger), got {self.octave_scale!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, int) or self.jitter < 0:
+            raise ValueError(f"jitter is a number of pixels (0 or more), got {self.jitter!r}.")
 
 
 class DeepDream:
@@ -118,7 +149,21 @@ class DeepDream:
     def ascend(self, image, steps: int = 20, learning_rate: float = 1.5, jitter: int = 16,
                max_loss: float | None = None, rng=None, progress: Progress | None = None):
         """``steps`` gradient-ascent steps on one image, each with a random roll of up to ``jitter``
-        pixels; stops early once the loss exceeds ``max_loss``. Returns ``(image, losses)``."""
+        pixels; stops early once the loss exceeds ``max_loss``. Returns ``(image, losses)``.
+
+        Args:
+            image: one RGB image (H, W, 3), values 0-255.
+            steps: the number of gradient-ascent steps.
+            learning_rate: the step size, in pixel units (the gradient is divided by its mean absolute value).
+            jitter: the largest random roll along each axis, in pixels (0: no roll).
+            max_loss: stop after the first step whose loss exceeds it (``None``: run all ``steps``).
+            rng: the NumPy ``Generator`` of the rolls (``None``: ``np.random.default_rng(0)``).
+            progress: a :class:`Progress` updated after every step (``None``: nothing is shown).
+
+        Example::
+
+            image, losses = DeepDream(load_backbone("mobilenet")).ascend(photo, steps=10, learning_rate=1.5)
+        """
         image = single_image(image, RGB, min_size=8)
         rng = rng if rng is not None else np.random.default_rng(0)
         lr = tf.constant(learning_rate, tf.float32)
@@ -133,22 +178,36 @@ class DeepDream:
                 break
         return image, losses
 
-    def dream(self, image, *, num_octaves: int = 3, octave_scale: float = 1.4, steps_per_octave: int = 20,
-              learning_rate: float = 1.5, jitter: int = 16, max_loss: float | None = None, seed: int = 0,
-              every: int | None = None, verbose: bool = True, live: bool = True, label: str = ""):
+    def dream(self, image, options: DreamOptions | None = None, display: Display | None = None):
         """The book's DeepDream loop: from the smallest octave up, ascend, upscale, and reinject the
         detail lost by downscaling (the photo at this size minus its upscaled smaller copy).
-        Returns ``(dream image, progress)``; ``progress.snapshots`` holds the end of each octave."""
+
+        Args:
+            image: one RGB photo (H, W, 3), values 0-255.
+            options: the octaves, steps, step size, jitter and seed (:class:`DreamOptions`).
+            display: how progress is shown (:class:`dlpy.generative.progress.Display`); by default
+                a progress bar and, in Jupyter, the image as it changes.
+
+        Returns ``(dream image, progress)``; ``progress.snapshots`` holds the end of each octave.
+
+        Example::
+
+            dream, progress = DeepDream(backbone, "deep").dream(photo, DreamOptions(num_octaves=4))
+
+        Taught in chapter 13."""
+        options = options or DreamOptions()
+        display = display or Display()
         original = single_image(image, RGB, min_size=8)
-        shapes = octave_shapes(original.shape, num_octaves, octave_scale)
-        rng = np.random.default_rng(seed)
-        progress = Progress(num_octaves * steps_per_octave, every or steps_per_octave, steps_per_octave,
-                            label=label, verbose=verbose, live=live)
+        shapes = octave_shapes(original.shape, options.num_octaves, options.octave_scale)
+        rng = np.random.default_rng(options.seed)
+        steps = options.steps_per_octave
+        progress = display.progress(options.num_octaves * steps, every=steps, snapshot_every=steps)
         shrunk_original = resize(original, shapes[0])
         dreamed = shrunk_original
         for shape in shapes:
             dreamed = resize(dreamed, shape)
-            dreamed, _ = self.ascend(dreamed, steps_per_octave, learning_rate, jitter, max_loss, rng, progress)
+            dreamed, _ = self.ascend(dreamed, steps, options.learning_rate, options.jitter, options.max_loss, rng,
+                                     progress)
             lost_detail = resize(original, shape) - resize(shrunk_original, shape)
             dreamed = tf.clip_by_value(dreamed + lost_detail, 0.0, 255.0)
             shrunk_original = resize(original, shape)

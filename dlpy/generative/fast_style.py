@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dlpy.generative.progress import Progress
+from dlpy.generative.progress import Display
 from dlpy.generative.style_transfer import LossWeights, StyleTransfer, content_loss, style_loss, total_variation_loss
 from dlpy.images import RGB, single_image
 
@@ -114,10 +114,13 @@ class FastStyleTrainer:
         self.optimizer.apply_gradients(zip(grads, self.net.trainable_variables))
         return losses
 
-    def fit(self, batches, steps: int, every: int | None = None, label: str = "", verbose: bool = True):
+    def fit(self, batches, steps: int, display: Display | None = None):
         """``steps`` training steps over ``batches`` (an iterable of (B, H, W, 3) RGB 0-255 batches,
-        repeated as needed). Returns a :class:`dlpy.images.Progress` with the losses per step."""
-        progress = Progress(steps, every, label=label, verbose=verbose, live=False)
+        repeated as needed), progress shown as ``display`` says (no images: there is none to show).
+        Returns a :class:`dlpy.generative.progress.Progress` with the losses per step. Taught in chapter 14."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+        progress = (display or Display()).progress(steps)
         step = 0
         while step < steps:
             seen = False

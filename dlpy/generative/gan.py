@@ -185,6 +185,23 @@ class GAN(keras.Model):
 def build_gan(latent_dim: int = 64, image_shape=MNIST_SHAPE, label_noise: float = 0.05, seed=None,
               generator_filters=(64, 32), discriminator_filters=(32, 64)) -> GAN:
     """The chapter's DCGAN for small images, ready to ``compile()`` and ``fit(images_in_tanh_range)``.
+
+    Args:
+        latent_dim: the size of the latent points the generator reads.
+        image_shape: ``(height, width, channels)`` of the images (default: MNIST's ``(28, 28, 1)``); height
+            and width must be multiples of ``2 ** len(generator_filters)``.
+        label_noise: how far the discriminator's targets move into the data, in [0, 0.5): real targets
+            in ``[1 - label_noise, 1]``, fake ones in ``[0, label_noise]``.
+        seed: the seed of the latent points and target noise drawn in training (``None``: unseeded).
+        generator_filters: the filters of the generator's stride-2 Conv2DTranspose layers, one per entry.
+        discriminator_filters: the filters of the discriminator's stride-2 Conv2D layers, one per entry.
+
+    Example::
+
+        gan = build_gan(latent_dim=64, seed=0)
+        gan.compile()
+        gan.fit(to_tanh_range(digits), batch_size=64, epochs=10)
+
     Taught in chapter 16."""
     return GAN(build_generator(latent_dim, image_shape, generator_filters),
                build_discriminator(image_shape, discriminator_filters),

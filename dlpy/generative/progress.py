@@ -6,6 +6,7 @@ Taught in chapters 13 and 14.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,6 +32,39 @@ def default_verbosity() -> int:
 
     settings = current_settings()
     return settings.verbose if settings is not None else interactive_verbosity()
+
+
+@dataclass(frozen=True)
+class Display:
+    """How an iterative algorithm shows its progress (see :class:`Progress`): ``verbose`` (``None``:
+    :func:`default_verbosity`; 0: nothing; 1: a live bar; 2: one line every ``every`` steps),
+    ``every`` and ``snapshot_every`` steps (``None``: the algorithm's default), a ``label`` printed
+    first, and ``live``: the latest image shown in place in Jupyter. Taught in chapter 13.
+
+    ``dream(photo, display=Display(verbose=0, live=False))`` runs silently (:data:`QUIET`)."""
+
+    verbose: int | None = None
+    every: int | None = None
+    snapshot_every: int | None = None
+    label: str = ""
+    live: bool = True
+
+    def __post_init__(self):
+        if self.verbose not in (None, 0, 1, 2):
+            raise ValueError(f"verbose is None, 0, 1 or 2 (Keras's convention), got {self.verbose!r}.")
+        for name in ("every", "snapshot_every"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} is a number of steps (at least 1) or None, got {value!r}.")
+
+    def progress(self, total: int, every: int | None = None, snapshot_every: int | None = None) -> Progress:
+        """A :class:`Progress` of ``total`` steps; ``every`` and ``snapshot_every`` are the defaults of
+        the algorithm, used where this display leaves them ``None``."""
+        return Progress(total, self.every or every, self.snapshot_every or snapshot_every, label=self.label,
+                        live=self.live, verbose=self.verbose)
+
+
+QUIET = Display(verbose=0, live=False)
 
 
 class Progress:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from dlpy.generative.progress import Progress
+from dlpy.generative.progress import Display
 from dlpy.images import RGB, resize, single_image
 from dlpy.models.backbones import backbone_parts
 from dlpy.models.introspection import feature_model
@@ -117,7 +117,24 @@ DEFAULT_WEIGHTS = {
 
 def adam_update(x, grad, m, v, step, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     """One Adam step on a tensor: ``(new_x, new_m, new_v)`` (``step`` counts from 1). Written out
-    because the optimized image changes size from call to call. Taught in chapter 14."""
+    because the optimized image changes size from call to call.
+
+    Args:
+        x: the tensor being optimized (the step lowers the loss).
+        grad: the gradient of the loss with respect to ``x``.
+        m: Adam's running mean of the gradient, shaped like ``x`` (zeros at the start).
+        v: Adam's running mean of the squared gradient, shaped like ``x`` (zeros at the start).
+        step: the step number, from 1, for the bias correction.
+        learning_rate: the step size, in the units of ``x``.
+        beta_1: the decay rate of ``m`` (Keras's default).
+        beta_2: the decay rate of ``v`` (Keras's default).
+        epsilon: added to the denominator for numerical stability.
+
+    Example::
+
+        x, m, v = adam_update(x, tape.gradient(loss, x), m, v, step=1.0, learning_rate=8.0)
+
+    Taught in chapter 14."""
     m = beta_1 * m + (1.0 - beta_1) * grad
     v = beta_2 * v + (1.0 - beta_2) * tf.square(grad)
     m_hat = m / (1.0 - tf.pow(beta_1, step))
@@ -233,11 +250,25 @@ class StyleTransfer:
 
     # -- the loop
     def run(self, init, content_target=None, style_targets=(), weights: LossWeights | None = None,
-            steps: int = 300, learning_rate: float = 8.0, every: int | None = None,
-            snapshot_every: int | None = None, label: str = "", verbose: bool = True, live: bool = True):
-        """Optimize ``init`` (RGB 0-255, (H, W, 3)) for ``steps`` Adam steps; return
-        ``(image, progress)`` with the losses per step and a few snapshots in ``progress``.
-        ``content_target=None`` means no content term (texture synthesis)."""
+            steps: int = 300, learning_rate: float = 8.0, display: Display | None = None):
+        """Optimize the pixels of ``init`` for ``steps`` Adam steps against the weighted losses.
+
+        Args:
+            init: the starting image, RGB 0-255 (H, W, 3): the content photo, or noise.
+            content_target: the content layer's features to match (:meth:`content_target`), or
+                ``None`` for no content term (texture synthesis).
+            style_targets: one Gram matrix per style layer (:meth:`style_target`, :meth:`blend`).
+            weights: the content, style and total-variation weights (default: the backbone's).
+            steps: Adam steps; learning_rate: their size, in pixel units.
+            display: how progress is shown (:class:`dlpy.generative.progress.Display`).
+
+        Returns ``(image, progress)``: the losses per step and a few snapshots are in ``progress``.
+
+        Example::
+
+            image, progress = transfer.run(photo, transfer.content_target(photo), transfer.style_target(style))
+
+        Taught in chapter 14."""
         image = single_image(init, RGB, min_size=8, name="initial image")
         weights = weights or self.default_weights
         if len(style_targets) != len(self.style_layers):
@@ -251,7 +282,7 @@ class StyleTransfer:
         v = tf.zeros_like(image)
         style_targets = tuple(tf.convert_to_tensor(t, tf.float32) for t in style_targets)
         lr = tf.constant(learning_rate, tf.float32)
-        progress = Progress(steps, every, snapshot_every, label=label, verbose=verbose, live=live)
+        progress = (display or Display()).progress(steps)
         for step in range(1, steps + 1):
             image, m, v, losses = self.step(image, m, v, tf.constant(step, tf.float32), content_target,
                                             style_targets, weight_tensor, lr)
@@ -262,12 +293,30 @@ class StyleTransfer:
         return image.numpy(), progress
 
     def transfer(self, content_image, style_image, *, weights: LossWeights | None = None, style_scale: float = 1.0,
-                 steps: int = 300, learning_rate: float = 8.0, **kwargs):
+                 steps: int = 300, learning_rate: float = 8.0, display: Display | None = None):
         """Style transfer: start from the content photo, match its content features and the style
-        image's Gram matrices. Returns ``(image, progress)``."""
+        image's Gram matrices (the style image resized by ``style_scale`` first). The other arguments
+        are :meth:`run`'s.
+
+        Args:
+            content_image: the photo to repaint, RGB 0-255 (H, W, 3); also the starting image.
+            style_image: the image whose style is copied, RGB 0-255, of any size.
+            weights: the content, style and total-variation weights (default: the backbone's).
+            style_scale: the factor the style image is resized by: below 1, larger brush strokes.
+            steps: Adam steps.
+            learning_rate: the size of the steps, in pixel units.
+            display: how progress is shown (:class:`dlpy.generative.progress.Display`).
+
+        Returns ``(image, progress)``.
+
+        Example::
+
+            image, progress = StyleTransfer(load_backbone("vgg19")).transfer(photo, painting, steps=300)
+
+        Taught in chapter 14."""
         content_image = single_image(content_image, RGB, min_size=8, name="content image")
         return self.run(content_image, self.content_target(content_image),
-                        self.style_target(style_image, style_scale), weights, steps, learning_rate, **kwargs)
+                        self.style_target(style_image, style_scale), weights, steps, learning_rate, display)
 
 
 def noise_image(size, seed: int = 0, mean: float = 127.5, spread: float = 20.0) -> np.ndarray:
@@ -279,24 +328,54 @@ def noise_image(size, seed: int = 0, mean: float = 127.5, spread: float = 20.0) 
 
 
 def synthesize_texture(backbone, style_image, size=128, *, steps: int = 300, learning_rate: float = 8.0,
-                       style_layers=None, seed: int = 0, transfer: StyleTransfer | None = None, **kwargs):
-    """Texture synthesis (Gatys et al. 2015): from noise, match only the style image's Gram matrices.
-    Returns ``(image, progress)``. Taught in chapter 14."""
+                       style_layers=None, seed: int = 0, transfer: StyleTransfer | None = None,
+                       weights: LossWeights | None = None, display: Display | None = None):
+    """Texture synthesis (Gatys et al. 2015): from noise of ``size`` (seeded by ``seed``), match only
+    the style image's Gram matrices.
+
+    Args:
+        backbone: a :class:`dlpy.models.Backbone` or Keras model (unused when ``transfer`` is given).
+        style_image: the texture to imitate, RGB 0-255 (H, W, 3).
+        size: the output's size, an int (square) or (height, width).
+        steps, learning_rate, weights, display: as in :meth:`StyleTransfer.run`.
+        style_layers: the style layers (default: the backbone's); seed: of the starting noise.
+        transfer: an existing :class:`StyleTransfer` to reuse (its compiled step too).
+
+    Returns ``(image, progress)``. Example: ``texture, _ = synthesize_texture(vgg, starry_night, 128)``.
+    Taught in chapter 14."""
     transfer = transfer or StyleTransfer(backbone, style_layers=style_layers)
-    weights = kwargs.pop("weights", None) or transfer.default_weights
-    return transfer.run(noise_image(size, seed), None, transfer.style_target(style_image), weights,
-                        steps, learning_rate, **kwargs)
+    return transfer.run(noise_image(size, seed), None, transfer.style_target(style_image),
+                        weights or transfer.default_weights, steps, learning_rate, display)
 
 
 def invert_features(backbone, image, layer: str, *, steps: int = 200, learning_rate: float = 8.0,
-                    tv_weight: float = 3e-5, seed: int = 0, **kwargs):
+                    tv_weight: float = 3e-5, seed: int = 0, display: Display | None = None):
     """Feature inversion (Mahendran & Vedaldi 2015): from noise, find an image whose features at
     ``layer`` match those of ``image``, with a total-variation prior. The feature loss is divided by
     the mean square of the target features, so ``tv_weight`` means the same at every layer.
-    Returns ``(image, progress)``. Taught in chapter 14."""
+    ``steps``, ``learning_rate`` and ``display`` are :meth:`StyleTransfer.run`'s; ``seed`` seeds the
+    starting noise.
+
+    Args:
+        backbone: a :class:`dlpy.models.Backbone` or Keras model.
+        image: the photo whose features are inverted, RGB 0-255 (H, W, 3); the result has its size.
+        layer: the layer whose features are matched (a name or dotted path).
+        steps: Adam steps.
+        learning_rate: the size of the steps, in pixel units.
+        tv_weight: the weight of the total-variation prior, relative to the normalized feature loss.
+        seed: the seed of the starting noise.
+        display: how progress is shown (:class:`dlpy.generative.progress.Display`).
+
+    Returns ``(image, progress)``.
+
+    Example::
+
+        image, _ = invert_features(vgg, photo, "block3_conv1")
+
+    Taught in chapter 14."""
     transfer = StyleTransfer(backbone, content_layer=layer, style_layers=())
     image = single_image(image, RGB, min_size=8)
     target = transfer.content_target(image)
     relative = 1.0 / max(float(tf.reduce_mean(tf.square(target))), 1e-12)
     return transfer.run(noise_image(image.shape[:2], seed), target, (),
-                        LossWeights(relative, 0.0, tv_weight), steps, learning_rate, **kwargs)
+                        LossWeights(relative, 0.0, tv_weight), steps, learning_rate, display)

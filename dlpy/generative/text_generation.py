@@ -223,7 +223,24 @@ def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int
                   temperature: float | None = 1.0, greedy: bool = False, seed: int = 0) -> str:
     """The book's generation loop, kept as the reference: for each character one ``model.predict``
     on the last ``window`` characters and one NumPy draw (:func:`sample_next_char`), or the
-    argmax with ``greedy=True``. Slow (one Python round trip per character). Taught in chapter 12.
+    argmax with ``greedy=True``. Slow (one Python round trip per character).
+
+    Args:
+        model: a trained character model: windows of ids (batch, window) to next-character probabilities.
+        vocabulary: the :class:`CharVocabulary` the model was trained with.
+        seed_text: at least ``window`` characters of the vocabulary; the last ``window`` are used.
+        length: how many characters to generate.
+        temperature: the sampling temperature (> 0); ignored with ``greedy=True``.
+        greedy: always take the most likely character instead of drawing one.
+        seed: the seed of the NumPy draws.
+
+    Returns the generated characters, without the seed text.
+
+    Example::
+
+        text = book_generate(model, vocabulary, corpus[:60], 200, temperature=0.5)
+
+    Taught in chapter 12.
     """
     window = int(model.input_shape[1])
     length = _check_length(length)
@@ -246,139 +263,118 @@ def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int
 # --------------------------------------------------------------------------- the compiled sampler
 
 
-def _rnn_chain(model):
-    """Split ``model`` into (encoding layers, RNN layer, head layers) when it is a plain chain
-    ids -> per-character encoding -> one RNN layer (last output only) -> head; else ``None``."""
-    import keras
+def choose_next_ids(probabilities, inverse_temperature, step_seed, top_k, greedy):
+    """The next character ids (batch,) inside a compiled loop: argmax when ``greedy``, else a draw
+    from ``softmax(log p / T)`` restricted to the ``top_k`` most likely characters, seeded by
+    ``step_seed`` (stateless: the same seed, the same draw). Taught in chapter 12."""
+    import tensorflow as tf
 
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    rnn_positions = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.RNN)]
-    if len(rnn_positions) != 1:
-        return None
-    position = rnn_positions[0]
-    rnn = layers[position]
-    if (rnn.return_sequences or rnn.return_state or rnn.go_backwards or rnn.stateful
-            or not hasattr(rnn.cell, "get_initial_state")):
-        return None
-    encoders = layers[:position]
-    if not all(isinstance(layer, (keras.layers.CategoryEncoding, keras.layers.Embedding))
-               for layer in encoders):
-        return None
-    return encoders, rnn, layers[position + 1:]
+    probabilities = tf.cast(probabilities, tf.float32)
+    logits = tf.math.log(tf.maximum(probabilities, 1e-30)) * inverse_temperature[:, None]
+    _, top = tf.math.top_k(logits, k=top_k)
+    keep = tf.reduce_max(tf.one_hot(top, tf.shape(logits)[-1]), axis=1) > 0
+    logits = tf.where(keep, logits, tf.fill(tf.shape(logits), -np.inf))
+    draw = tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]
+    return tf.where(greedy, tf.argmax(probabilities, axis=-1, output_type=tf.int32), draw)
 
 
-class TextGenerator:
-    """Generate text from a trained character model in one compiled TensorFlow graph.
+def sliding_window_loop(model, window_ids, inverse_temperature, length, seed, top_k, greedy):
+    """The book's loop, compiled: ``length`` times, predict from the last ``window`` ids, choose the
+    next id, slide the window by one. Works for any model. Returns ids (batch, length).
 
-    ``model`` maps a window of character ids, shape (batch, window) int32, to next-character
-    probabilities (batch, vocabulary size), like :func:`build_char_lstm`. One call of
-    :meth:`generate` draws ``length`` characters for every (temperature, sample) pair at once:
-    greedy (argmax), temperature or top-k sampling, reproducible for a given ``seed``.
+    Args:
+        model: a character model: ids (batch, window) int32 to probabilities (batch, vocabulary size).
+        window_ids: the starting windows, int32 (batch, window).
+        inverse_temperature: ``1 / T`` for each row, float32 (batch,).
+        length: how many ids to generate.
+        seed: the seed of the stateless draws (step ``i`` draws with ``[seed, i]``).
+        top_k: draw among the ``top_k`` most likely characters (the vocabulary size: all of them).
+        greedy: a boolean: take the argmax instead of drawing.
 
-    For a chain ``encoding -> one RNN layer -> head`` it runs the exact sliding window as 60
-    "lanes" of RNN states (see the module docstring): the same characters as the book's loop,
-    one batched cell step per character. Other models run ``model(window)`` per character
-    inside the same compiled loop. ``strategy`` says which was chosen (``"auto"`` picks the lanes
-    when it can; ``"sliding window"`` forces the simple loop, e.g. to compare speeds).
-    Taught in chapter 12.
-    """
+    Example::
 
-    def __init__(self, model, vocabulary: CharVocabulary, strategy: str = "auto"):
-        import tensorflow as tf
+        ids = sliding_window_loop(model, window_ids, tf.constant([2.0]), 100, 0, vocabulary.size, False)
 
-        if strategy not in ("auto", "lanes", "sliding window"):
-            raise ValueError(f"strategy must be 'auto', 'lanes' or 'sliding window', got {strategy!r}")
+    Taught in chapter 12."""
+    import tensorflow as tf
 
-        if len(model.inputs) != 1 or len(model.input_shape) != 2 or model.input_shape[1] is None:
-            raise ValueError(
-                "TextGenerator needs a model whose one input is a fixed-length window of character ids, "
-                f"shape (batch, window); this model's input shape is {model.input_shape}."
-            )
-        if model.output_shape[-1] != vocabulary.size:
-            raise ValueError(
-                f"The model predicts {model.output_shape[-1]} classes but the vocabulary has "
-                f"{vocabulary.size} characters: use the vocabulary the model was trained with."
-            )
-        self.model = model
-        self.vocabulary = vocabulary
-        self.window = int(model.input_shape[1])
-        chain = _rnn_chain(model)
-        self.strategy = "sliding window"
-        if strategy != "sliding window" and chain is not None and self._chain_matches_model(chain):
-            self._encoders, self._rnn, self._head = chain
-            self.strategy = "lanes"
-        elif strategy == "lanes":
-            raise ValueError(
-                "strategy='lanes' needs a chain: character ids -> CategoryEncoding/Embedding -> one RNN layer "
-                "(LSTM, GRU or SimpleRNN; last output only) -> head layers. Use strategy='auto' for other models."
-            )
-        self._compiled = tf.function(self._generate_ids, input_signature=[
-            tf.TensorSpec([None, self.window], tf.int32, name="window_ids"),
-            tf.TensorSpec([None], tf.float32, name="inverse_temperature"),
-            tf.TensorSpec([], tf.int32, name="length"),
-            tf.TensorSpec([], tf.int32, name="seed"),
-            tf.TensorSpec([], tf.int32, name="top_k"),
-            tf.TensorSpec([], tf.bool, name="greedy"),
-        ])  # one trace serves every batch size, length, seed and decoding mode
+    output = tf.TensorArray(tf.int32, size=length)
 
-    # -- building blocks (run inside the graph)
+    def body(step, ids, output):
+        probabilities = model(ids, training=False)
+        next_id = choose_next_ids(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
+        ids = tf.concat([ids[:, 1:], next_id[:, None]], axis=1)
+        return step + 1, ids, output.write(step, next_id)
 
-    def _chain_matches_model(self, chain) -> bool:
-        """Check on random windows that encoders -> RNN -> head reproduces the model."""
-        encoders, rnn, head = chain
-        rng = np.random.default_rng(0)
-        ids = rng.integers(0, self.vocabulary.size, size=(2, self.window)).astype("int32")
-        x = ids
-        for layer in encoders:
-            x = layer(x)
-        x = rnn(x, training=False)
-        for layer in head:
-            x = layer(x, training=False)
-        return bool(np.allclose(np.asarray(x), np.asarray(self.model(ids, training=False)), atol=1e-5))
+    _, _, output = tf.while_loop(lambda step, *_: step < length, body, (0, window_ids, output))
+    return tf.transpose(output.stack())
 
-    def _encode(self, ids):
-        x = ids
-        for layer in self._encoders:
-            x = layer(x)
-        return x
 
-    def _predict_from_rnn_output(self, h):
-        x = h
-        for layer in self._head:
-            x = layer(x, training=False)
-        return x
+class RNNLanes:
+    """The exact sliding window of a chain ``encoding -> one RNN layer -> head`` as ``window``
+    "lanes" of RNN states (see the module docstring): lane ``t % window`` restarts from zero at
+    character ``t``, every lane reads each new character once, and the lane that has read a whole
+    window predicts the next one. One batched cell step per character instead of a whole window.
+    Taught in chapter 12."""
 
-    @staticmethod
-    def _choose(probabilities, inverse_temperature, step_seed, top_k, greedy):
-        """The next character ids (batch,): argmax when ``greedy``, else a draw from
-        ``softmax(log p / T)`` restricted to the ``top_k`` most likely characters."""
-        import tensorflow as tf
+    def __init__(self, encoders, rnn, head, window: int):
+        self.encoders, self.rnn, self.head, self.window = list(encoders), rnn, list(head), int(window)
 
-        probabilities = tf.cast(probabilities, tf.float32)
-        logits = tf.math.log(tf.maximum(probabilities, 1e-30)) * inverse_temperature[:, None]
-        _, top = tf.math.top_k(logits, k=top_k)
-        keep = tf.reduce_max(tf.one_hot(top, tf.shape(logits)[-1]), axis=1) > 0
-        logits = tf.where(keep, logits, tf.fill(tf.shape(logits), -np.inf))
-        draw = tf.random.stateless_categorical(logits, 1, seed=step_seed, dtype=tf.int32)[:, 0]
-        return tf.where(greedy, tf.argmax(probabilities, axis=-1, output_type=tf.int32), draw)
+    @classmethod
+    def from_model(cls, model, vocabulary_size: int):
+        """Lanes for ``model`` when it is such a chain and the split reproduces it on random windows;
+        else ``None``."""
+        import keras
 
-    def _generate_ids(self, window_ids, inverse_temperature, length, seed, top_k, greedy):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        rnn_positions = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.RNN)]
+        if len(rnn_positions) != 1:
+            return None
+        position = rnn_positions[0]
+        rnn = layers[position]
+        if (rnn.return_sequences or rnn.return_state or rnn.go_backwards or rnn.stateful
+                or not hasattr(rnn.cell, "get_initial_state")):
+            return None
+        encoders = layers[:position]
+        if not all(isinstance(layer, (keras.layers.CategoryEncoding, keras.layers.Embedding)) for layer in encoders):
+            return None
+        lanes = cls(encoders, rnn, layers[position + 1:], model.input_shape[1])
+        ids = np.random.default_rng(0).integers(0, vocabulary_size, size=(2, lanes.window)).astype("int32")
+        split = lanes.head_output(lanes.rnn(lanes.encode(ids), training=False))
+        return lanes if np.allclose(np.asarray(split), np.asarray(model(ids, training=False)), atol=1e-5) else None
+
+    def encode(self, ids):
+        for layer in self.encoders:
+            ids = layer(ids)
+        return ids
+
+    def head_output(self, h):
+        for layer in self.head:
+            h = layer(h, training=False)
+        return h
+
+    def loop(self, window_ids, inverse_temperature, length, seed, top_k, greedy):
+        """Ids (batch, length), the same as :func:`sliding_window_loop` on the whole model.
+
+        Args:
+            window_ids: the seed windows, int32 (batch, window).
+            inverse_temperature: ``1 / T`` for each row, float32 (batch,).
+            length: how many ids to generate.
+            seed: the seed of the stateless draws (step ``i`` draws with ``[seed, i]``).
+            top_k: draw among the ``top_k`` most likely characters (the vocabulary size: all of them).
+            greedy: a boolean: take the argmax instead of drawing.
+
+        Example::
+
+            lanes = RNNLanes.from_model(model, vocabulary.size)
+            ids = lanes.loop(window_ids, tf.constant([2.0]), 100, 0, vocabulary.size, False)
+        """
         import tensorflow as tf
 
         batch = tf.shape(window_ids)[0]
         output = tf.TensorArray(tf.int32, size=length)
-        if self.strategy == "sliding window":
-            def body(step, ids, output):
-                probabilities = self.model(ids, training=False)
-                next_id = self._choose(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
-                ids = tf.concat([ids[:, 1:], next_id[:, None]], axis=1)
-                return step + 1, ids, output.write(step, next_id)
-
-            _, _, output = tf.while_loop(lambda step, *_: step < length, body, (0, window_ids, output))
-            return tf.transpose(output.stack())
-
         lanes = self.window
-        cell = self._rnn.cell
+        cell = self.rnn.cell
         zeros = [tf.zeros_like(s) for s in cell.get_initial_state(batch_size=lanes * batch)]
         states = [tf.identity(z) for z in zeros]
         lane_of_row = tf.repeat(tf.range(lanes), batch)  # row r of the states belongs to lane r // batch
@@ -387,7 +383,7 @@ class TextGenerator:
             """Start lane ``time % lanes`` from zero, then feed ``char_ids`` (batch,) to every lane."""
             restart = (lane_of_row == time % lanes)[:, None]
             states = [tf.where(restart, z, s) for z, s in zip(zeros, states)]
-            x = tf.tile(self._encode(char_ids), [lanes, 1])
+            x = tf.tile(self.encode(char_ids), [lanes, 1])
             out, new_states = cell(x, states, training=False)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             return out, new_states
@@ -403,20 +399,86 @@ class TextGenerator:
         def body(step, time, out, states, output):
             complete = time % lanes  # the lane started at time - window has read a whole window
             h = tf.reshape(out, [lanes, batch, -1])[complete]
-            probabilities = self._predict_from_rnn_output(h)
-            next_id = self._choose(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
+            probabilities = self.head_output(h)
+            next_id = choose_next_ids(probabilities, inverse_temperature, tf.stack([seed, step]), top_k, greedy)
             out, states = feed(time, next_id, states)
             return step + 1, time + 1, out, states, output.write(step, next_id)
 
         _, _, _, _, output = tf.while_loop(lambda step, *_: step < length, body, (0, time, out, states, output))
         return tf.transpose(output.stack())
 
+
+class TextGenerator:
+    """Generate text from a trained character model in one compiled TensorFlow graph.
+
+    ``model`` maps a window of character ids, shape (batch, window) int32, to next-character
+    probabilities (batch, vocabulary size), like :func:`build_char_lstm`. One call of
+    :meth:`generate` draws ``length`` characters for every (temperature, sample) pair at once:
+    greedy (argmax), temperature or top-k sampling, reproducible for a given ``seed``.
+
+    For a chain ``encoding -> one RNN layer -> head`` it runs :class:`RNNLanes`: the same characters
+    as the book's loop, one batched cell step per character. Other models run
+    :func:`sliding_window_loop`. ``strategy`` says which was chosen (``"auto"`` picks the lanes
+    when it can; ``"sliding window"`` forces the simple loop, e.g. to compare speeds).
+    Taught in chapter 12.
+    """
+
+    def __init__(self, model, vocabulary: CharVocabulary, strategy: str = "auto"):
+        import tensorflow as tf
+
+        if strategy not in ("auto", "lanes", "sliding window"):
+            raise ValueError(f"strategy must be 'auto', 'lanes' or 'sliding window', got {strategy!r}")
+        if len(model.inputs) != 1 or len(model.input_shape) != 2 or model.input_shape[1] is None:
+            raise ValueError(
+                "TextGenerator needs a model whose one input is a fixed-length window of character ids, "
+                f"shape (batch, window); this model's input shape is {model.input_shape}."
+            )
+        if model.output_shape[-1] != vocabulary.size:
+            raise ValueError(
+                f"The model predicts {model.output_shape[-1]} classes but the vocabulary has "
+                f"{vocabulary.size} characters: use the vocabulary the model was trained with."
+            )
+        self.model = model
+        self.vocabulary = vocabulary
+        self.window = int(model.input_shape[1])
+        self.lanes = None if strategy == "sliding window" else RNNLanes.from_model(model, vocabulary.size)
+        if strategy == "lanes" and self.lanes is None:
+            raise ValueError(
+                "strategy='lanes' needs a chain: character ids -> CategoryEncoding/Embedding -> one RNN layer "
+                "(LSTM, GRU or SimpleRNN; last output only) -> head layers. Use strategy='auto' for other models."
+            )
+        self.strategy = "lanes" if self.lanes is not None else "sliding window"
+        loop = self.lanes.loop if self.lanes is not None else (lambda *args: sliding_window_loop(model, *args))
+        self._compiled = tf.function(loop, input_signature=[
+            tf.TensorSpec([None, self.window], tf.int32, name="window_ids"),
+            tf.TensorSpec([None], tf.float32, name="inverse_temperature"),
+            tf.TensorSpec([], tf.int32, name="length"),
+            tf.TensorSpec([], tf.int32, name="seed"),
+            tf.TensorSpec([], tf.int32, name="top_k"),
+            tf.TensorSpec([], tf.bool, name="greedy"),
+        ])  # one trace serves every batch size, length, seed and decoding mode
+
     # -- public API
 
     def generate_ids(self, seed_text: str, length: int, temperatures=1.0, samples_per_temperature: int = 1,
                      top_k: int | None = None, greedy: bool = False, seed: int = 0) -> np.ndarray:
         """Character ids, shape (len(temperatures) * samples_per_temperature, length): row
-        ``i * samples_per_temperature + j`` is sample j at temperature i. See :meth:`generate`."""
+        ``i * samples_per_temperature + j`` is sample j at temperature i. The arguments are
+        :meth:`generate`'s.
+
+        Args:
+            seed_text: at least ``window`` characters of the vocabulary; the last ``window`` are used.
+            length: how many characters to generate.
+            temperatures: one temperature (> 0) or several; each divides the log-probabilities.
+            samples_per_temperature: how many sequences to draw at each temperature.
+            top_k: draw only among the k most likely characters, 1 to the vocabulary size (``None``: all).
+            greedy: always take the most likely character (temperatures are then ignored: one temperature).
+            seed: the draws' seed: the same seed gives the same ids.
+
+        Example::
+
+            ids = TextGenerator(model, vocabulary).generate_ids(corpus[:60], 100, temperatures=(0.5, 1.0))
+        """
         import tensorflow as tf
 
         length = _check_length(length)
@@ -446,13 +508,25 @@ class TextGenerator:
 
     def generate(self, seed_text: str, length: int, temperatures=1.0, samples_per_temperature: int = 1,
                  top_k: int | None = None, greedy: bool = False, seed: int = 0) -> list[str]:
-        """Continue ``seed_text`` (at least ``window`` characters; the last ``window`` are used) by
-        ``length`` characters, for every temperature and sample at once.
+        """Continue ``seed_text`` by ``length`` characters, for every temperature and sample at once.
 
-        Returns one string per row, ordered temperature by temperature
-        (``samples_per_temperature`` each). ``greedy=True`` takes the most likely character
-        (temperatures are then ignored and one row is returned per sample); ``top_k`` samples
-        only among the k most likely characters. Temperatures must be > 0. Taught in chapter 12.
+        Args:
+            seed_text: at least ``window`` characters of the vocabulary; the last ``window`` are used.
+            length: how many characters to generate.
+            temperatures: one temperature (> 0) or several; each divides the log-probabilities.
+            samples_per_temperature: how many texts to draw at each temperature.
+            top_k: sample only among the k most likely characters (``None``: all of them).
+            greedy: always take the most likely character (temperatures are then ignored).
+            seed: the draws' seed: the same seed gives the same texts.
+
+        Returns one string per row, ordered temperature by temperature (``samples_per_temperature``
+        each).
+
+        Example::
+
+            TextGenerator(model, vocabulary).generate(corpus[:60], 400, temperatures=(0.2, 0.5, 1.0))
+
+        Taught in chapter 12.
         """
         ids = self.generate_ids(seed_text, length, temperatures, samples_per_temperature, top_k, greedy, seed)
         return [self.vocabulary.decode(row) for row in ids]
@@ -465,7 +539,23 @@ def sample_callback(generator: TextGenerator, seed_text: str, epochs, temperatur
                     length: int = 200, seed: int = 0, printed: bool = True):
     """A Keras callback that generates text at each temperature after the given epochs (1-based).
 
-    The samples are kept in ``callback.samples``: ``{epoch: {temperature: text}}``. Taught in chapter 12.
+    The samples are kept in ``callback.samples``: ``{epoch: {temperature: text}}``.
+
+    Args:
+        generator: a :class:`TextGenerator` of the model being trained.
+        seed_text: at least ``window`` characters to continue.
+        epochs: the epochs (1-based) after which to generate, e.g. ``(1, 20, 40)``.
+        temperatures: the sampling temperatures, one text each.
+        length: the characters of each text.
+        seed: the seed of the draws: after epoch ``e`` they use ``seed + e - 1``.
+        printed: print the samples as they are made.
+
+    Example::
+
+        callback = sample_callback(TextGenerator(model, vocabulary), corpus[:60], epochs=(1, 20, 40))
+        model.fit(x, y, batch_size=128, epochs=40, callbacks=[callback])
+
+    Taught in chapter 12.
     """
     import keras
 

@@ -86,6 +86,19 @@ def small_convnet(input_shape=(180, 180, 3), augmentation: bool = False, dropout
       (momentum 0.99, about the last 100 steps) and ``fit`` ends by loading it, which smooths out
       the step-to-step noise at the end of training (Polyak averaging).
 
+    Args:
+        input_shape: ``(height, width, channels)`` of the input images.
+        augmentation: start with :func:`data_augmentation` (random flip, rotation and zoom, in training only).
+        dropout: the Dropout rate before the classifier, in [0, 1) (0: no Dropout layer).
+        filters: the filters of each 3x3 convolution, one block per entry.
+        learning_rate: RMSprop's learning rate.
+        batch_norm: BatchNormalization after each convolution, as above.
+        weight_averaging: train with a moving average of the weights and end on it, as above.
+
+    Example::
+
+        model = small_convnet(augmentation=True, dropout=0.5)
+
     Taught in chapter 06; its layers are visualized in chapter 08.
     """
     if len(input_shape) != 3:
@@ -192,7 +205,21 @@ def pretrained_classifier(backbone, input_shape=(180, 180, 3), augmentation: boo
     those of ImageNet even when fine-tuned) -> Flatten -> Dense(256) -> Dropout -> Dense(1, sigmoid).
 
     The base keeps its ``trainable`` setting (frozen as :func:`dlpy.models.load_backbone` returns
-    it). Inputs are RGB images in [0, 255]. Taught in chapter 07.
+    it). Inputs are RGB images in [0, 255].
+
+    Args:
+        backbone: a :class:`dlpy.models.Backbone` (its ``model``, ``preprocess`` and ``name`` are used).
+        input_shape: ``(height, width, channels)`` of the input images.
+        augmentation: start with :func:`data_augmentation` (random flip, rotation and zoom, in training only).
+        units: the units of the head's hidden Dense layer.
+        dropout: the Dropout rate of the head, in [0, 1) (0: no Dropout layer).
+        learning_rate: RMSprop's learning rate.
+
+    Example::
+
+        model = pretrained_classifier(load_backbone("vgg16"), augmentation=True)
+
+    Taught in chapter 07.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = data_augmentation()(inputs) if augmentation else inputs

@@ -202,7 +202,22 @@ def check_class_indices(indices, count: int, num_classes: int, *, name: str = "c
                         owner: str = "the model", what: str = "class", per: str = "image") -> np.ndarray:
     """``indices`` as an int32 array ``(count, k)``: one index for every item, one per item
     ``(count,)``, or ``k`` per item ``(count, k)``; each in ``[0, num_classes)``. A clear error names
-    the value and the valid range otherwise. Taught in chapter 10."""
+    the value and the valid range otherwise.
+
+    Args:
+        indices: an integer, or an integer array of shape ``(count,)`` or ``(count, k)``.
+        count: the number of items (images, steps, ...).
+        num_classes: the number of valid indices.
+        name: what the indices are called in error messages.
+        owner: what has the classes, in error messages (e.g. ``"Model 'xception'"``).
+        what: the word for one index in error messages, singular (``"class"``, ``"unit"``).
+        per: the word for one item in error messages, singular (``"image"``, ``"step"``).
+
+    Example::
+
+        check_class_indices(386, count=2, num_classes=1000)  # array([[386], [386]], dtype=int32)
+
+    Taught in chapter 10."""
     chosen = np.asarray(indices)
     if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
         raise TypeError(f"{name} are integer indices; got {indices!r}.")

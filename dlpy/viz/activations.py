@@ -74,7 +74,21 @@ def channel_grid(activation, columns: int = 16, gap: int = 1) -> np.ndarray:
 
 def plot_channel_grid(activation, title: str | None = None, columns: int = 16, size: float = 0.7,
                       cmap: str = "viridis", ax=None):
-    """Show :func:`channel_grid` of a feature map; returns the axes. Taught in chapter 08."""
+    """Show :func:`channel_grid` of a feature map; returns the axes.
+
+    Args:
+        activation: a feature map (h, w, channels), or a batch of them (the first one is shown).
+        title: the title of the axes (``None``: none).
+        columns: channels per row of the grid.
+        size: the width and height of one channel's tile, in inches (for a new figure).
+        cmap: the matplotlib colormap.
+        ax: the matplotlib axes to draw in (``None``: a new figure).
+
+    Example::
+
+        plot_channel_grid(layer_activations(model, photo, "conv2d_1")["conv2d_1"], title="conv2d_1")
+
+    Taught in chapter 08."""
     import matplotlib.pyplot as plt
 
     grid = channel_grid(activation, columns=columns)

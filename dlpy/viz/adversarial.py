@@ -90,7 +90,23 @@ def _attack(model, image, *, class_index, target, epsilon, step_size, steps, pre
 def fast_gradient_sign(model: keras.Model, image, epsilon: float = 1.0, *, class_index: int | None = None,
                        target: int | None = None, preprocess=None) -> Adversarial:
     """One step of size ``epsilon`` (in 0-255 pixel units) along the sign of the loss gradient: away
-    from ``class_index`` (default: the predicted class), or towards ``target``. Taught in chapter 11."""
+    from ``class_index`` (default: the predicted class), or towards ``target``.
+
+    Args:
+        model: a Keras image classifier (softmax outputs, or one sigmoid unit).
+        image: one RGB image (H, W, 3), values 0-255.
+        epsilon: the change of every pixel, in 0-255 pixel units (the result is then clipped to [0, 255]).
+        class_index: the class to move away from (``None``: the predicted class).
+        target: a class to move towards instead (a targeted attack; ``None``: untargeted).
+        preprocess: maps the 0-255 images to the model's input, e.g. ``backbone.preprocess`` (``None``: none).
+
+    Returns an :class:`Adversarial`.
+
+    Example::
+
+        result = fast_gradient_sign(model, photo, epsilon=1.0, preprocess=backbone.preprocess)
+
+    Taught in chapter 11."""
     return _attack(model, image, class_index=class_index, target=target, epsilon=epsilon, step_size=epsilon,
                    steps=1, preprocess=preprocess)
 
@@ -99,7 +115,25 @@ def iterative_attack(model: keras.Model, image, epsilon: float = 2.0, *, step_si
                      class_index: int | None = None, target: int | None = None, preprocess=None) -> Adversarial:
     """``steps`` fast-gradient-sign steps of ``step_size``, each followed by clipping to within
     ``epsilon`` of the original and to [0, 255] (the basic iterative method of Kurakin et al.); one
-    ``tf.function``. Taught in chapter 11."""
+    ``tf.function``.
+
+    Args:
+        model: a Keras image classifier (softmax outputs, or one sigmoid unit).
+        image: one RGB image (H, W, 3), values 0-255.
+        epsilon: the largest change of any pixel from the original, in 0-255 pixel units.
+        step_size: the change of every pixel at each step, in 0-255 pixel units.
+        steps: the number of steps.
+        class_index: the class to move away from (``None``: the predicted class).
+        target: a class to move towards instead (a targeted attack; ``None``: untargeted).
+        preprocess: maps the 0-255 images to the model's input, e.g. ``backbone.preprocess`` (``None``: none).
+
+    Returns an :class:`Adversarial`.
+
+    Example::
+
+        result = iterative_attack(model, photo, epsilon=2.0, target=1, preprocess=backbone.preprocess)
+
+    Taught in chapter 11."""
     return _attack(model, image, class_index=class_index, target=target, epsilon=epsilon, step_size=step_size,
                    steps=steps, preprocess=preprocess)
 

@@ -39,6 +39,20 @@ def plot_embedding(coordinates, images, labels=None, class_names=None, *, thumbn
                    title: str | None = None, ax=None):
     """Thumbnails of ``images`` at their 2-D ``coordinates`` (from :func:`embed_2d`), each framed in
     its class color, over a scatter of the points; a legend names the classes. Returns the axes.
+
+    Args:
+        coordinates: the (N, 2) positions, one per image.
+        images: the N images, in any range :func:`dlpy.images.displayable` accepts (0-255 or 0-1).
+        labels: N integer class labels (``None``: all class 0).
+        class_names: the class names, indexed by label, for the legend (``None``: the labels' numbers).
+        thumbnail_size: the longer side of each thumbnail, in pixels.
+        title: the title of the axes (``None``: none).
+        ax: the matplotlib axes to draw in (``None``: a new 8x8-inch figure).
+
+    Example::
+
+        plot_embedding(embed_2d(features, "tsne"), images, labels, class_names=("cat", "dog"))
+
     Taught in chapter 11."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage

@@ -216,7 +216,24 @@ def visualize_filters(model: keras.Model, layer: str, filters, steps: int = 30, 
                       preprocess=None, regularizers: Regularizers | None = None, step_size: float = 1.0,
                       seed: int = 0) -> np.ndarray:
     """The inputs that maximally activate ``filters`` of ``layer``, ready to show: (n, h, w, 3) in
-    [0, 1], border cropped. Taught in chapter 09."""
+    [0, 1], border cropped.
+
+    Args:
+        model: a Keras model.
+        layer: a convolutional layer of ``model`` (a name or dotted path).
+        filters: the filter indices, one image each.
+        steps: the number of gradient-ascent steps.
+        image_size: ``(height, width)`` of the images, in pixels.
+        preprocess: maps the images (RGB pixel units, gray 128) to the model's input (``None``: none).
+        regularizers: the image priors of each step (:class:`Regularizers`; ``None``: none).
+        step_size: how far each step moves an image, in pixels (root mean square).
+        seed: the seed of the starting noise and of the jitter.
+
+    Example::
+
+        images = visualize_filters(backbone.model, "block3_conv1", range(16), preprocess=backbone.preprocess)
+
+    Taught in chapter 09."""
     ascent = GradientAscent.for_filters(model, layer, image_size=image_size, preprocess=preprocess,
                                         regularizers=regularizers, step_size=step_size)
     images, _ = ascent.run(filters, steps=steps, seed=seed)

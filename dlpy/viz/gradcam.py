@@ -151,7 +151,22 @@ def plot_class_activation_maps(images, maps: ClassActivationMaps, class_names=No
     """One row per image: the photo, then each class's Grad-CAM overlay (and Grad-CAM++ beside it).
 
     ``class_names``: a list indexed by class (or a callable index -> name); titles show the name and
-    the model's output. Returns the figure. Taught in chapter 10.
+    the model's output. Returns the figure.
+
+    Args:
+        images: the photos the maps were computed for, RGB 0-255: one (H, W, 3) or a batch (n, H, W, 3).
+        maps: their :class:`ClassActivationMaps`.
+        class_names: class names, as above (``None``: ``"class <index>"``).
+        alpha: the weight of the heatmap in each overlay, in [0, 1].
+        cmap: the matplotlib colormap of the heatmaps.
+        size: the width and height of each panel, in inches.
+        plus_plus: also show each class's Grad-CAM++ overlay.
+
+    Example::
+
+        plot_class_activation_maps(photos, GradCam(model, "block14_sepconv2_act")(photos, top=2), class_names)
+
+    Taught in chapter 10.
     """
     import matplotlib.pyplot as plt
 

@@ -42,7 +42,23 @@ def layer_features(model: keras.Model, images, layer: str | None = None, *, prep
                    batch_size: int = 32) -> np.ndarray:
     """One feature vector per image: the output of ``layer`` (a name or dotted path; ``None``: the
     model's output), flattened, or averaged (``pool="avg"``) / maximized (``pool="max"``) over
-    its spatial positions. ``preprocess`` maps the images to the model's input. Taught in chapter 11.
+    its spatial positions. ``preprocess`` maps the images to the model's input.
+
+    Args:
+        model: a Keras model.
+        images: a batch of images (N, height, width, channels).
+        layer: a layer name or dotted path (``None``: the model's output).
+        preprocess: maps the images to the model's input (``None``: they go in unchanged).
+        pool: ``None`` (flatten), ``"avg"`` or ``"max"`` over the positions of a spatial layer.
+        batch_size: images per forward pass.
+
+    Returns an (N, features) float32 array.
+
+    Example::
+
+        features = layer_features(backbone.model, images, pool="avg", preprocess=backbone.preprocess)
+
+    Taught in chapter 11.
     """
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4:
@@ -116,7 +132,22 @@ def plot_neighbors(query_images, database_images, neighbors: dict, database_labe
                     class_names=None, size: float = 1.3):
     """One row per query: the query, then its neighbors in each space side by side
     (``neighbors = {"pixels": indices, "features": indices}``). With labels, each neighbor's frame
-    is green when it shares the query's class and red otherwise. Returns the figure. Taught in chapter 11.
+    is green when it shares the query's class and red otherwise. Returns the figure.
+
+    Args:
+        query_images: the query images, one row each.
+        database_images: the images the neighbors' indices point into.
+        neighbors: ``{space name: indices (n_queries, k)}``, e.g. from :func:`nearest_neighbors`.
+        database_labels: the class of each database image (frames need both label arrays).
+        query_labels: the class of each query, also shown above it (``None``: no labels, no frames).
+        class_names: the class names, indexed by label (``None``: the labels themselves).
+        size: the width and height of each panel, in inches.
+
+    Example::
+
+        plot_neighbors(images[:5], images, {"pixels": pixel_indices, "features": feature_indices}, labels, labels[:5])
+
+    Taught in chapter 11.
     """
     import matplotlib.pyplot as plt
 

@@ -104,12 +104,30 @@ def occlusion_map(model: keras.Model, image, class_index: int | None = None, *, 
                   fill=127.5, preprocess=None, batch_size: int = 16) -> Occlusion:
     """Slide a ``patch_size`` square of color ``fill`` over ``image`` with ``stride`` and record
     ``model``'s score for ``class_index`` (default: the class it predicts for the intact image) at
-    every position. Taught in chapter 11.
+    every position.
 
     ``image`` is (H, W, C) in the space ``fill`` is given in (0-255 RGB for the course's photos;
     127.5 is mid-gray); ``preprocess`` (e.g. ``backbone.preprocess``) turns it into the model's input.
     Every occluded copy is made and scored inside one ``tf.function``, ``batch_size`` at a time (on a
     2-core CPU 16 was faster than 64: a batch's activations stay in cache).
+
+    Args:
+        model: a Keras classifier (softmax outputs, or one sigmoid unit).
+        image: one image (H, W, C).
+        class_index: the class whose score is recorded (``None``: the class predicted for the intact image).
+        patch_size: the side of the patch in pixels, or ``(height, width)``.
+        stride: the pixels between patch positions, or ``(vertical, horizontal)``.
+        fill: the color of the patch: one value, or one per channel.
+        preprocess: maps the image to the model's input (``None``: it goes in unchanged).
+        batch_size: occluded copies scored per call.
+
+    Returns an :class:`Occlusion`.
+
+    Example::
+
+        occlusion = occlusion_map(model, photo, patch_size=16, stride=8)
+
+    Taught in chapter 11.
     """
     image = single_image(image, model)
     height, width, channels = image.shape

@@ -60,6 +60,21 @@ def top_activating_patches(model: keras.Model, layer: str, images, channels=None
     indices, or a count n for channels 0..n-1; default 8), the ``k`` largest activations over
     ``images`` and the receptive-field crops that produced them. ``one_per_image`` keeps at most one
     unit per image and channel (otherwise overlapping crops of one image tend to fill the row).
+
+    Args:
+        model: a Keras model.
+        layer: a spatial layer of ``model`` (a name or dotted path).
+        images: a batch of images (N, height, width, channels), as ``preprocess`` expects them.
+        channels: a list of channel indices, or a count n for channels 0..n-1 (``None``: 8, or all if fewer).
+        k: how many activations to keep per channel (at most N with ``one_per_image``).
+        preprocess: maps the images to the model's input (``None``: they go in unchanged).
+        batch_size: images per forward pass.
+        one_per_image: at most one unit per image and channel, as above.
+
+    Example::
+
+        patches = top_activating_patches(model, "conv2d_3", images, channels=8, k=6)
+
     Taught in chapter 11.
     """
     images = np.asarray(images)
