@@ -108,3 +108,29 @@ def layout_section(path: Path) -> str:
 def test_layout_sections_name_exactly_the_packages_parts(document):
     named = set(re.findall(r"`dlpy/(\w+)(?:/|\.py)`", layout_section(ROOT / document)))
     assert named == top_level_parts(), f"{document}: names {sorted(named)}, the package has {sorted(top_level_parts())}"
+
+
+def public_functions():
+    for module in modules():
+        for node in ast.walk(ast.parse(source(module).read_text())):
+            if isinstance(node, ast.ClassDef):
+                methods = [n for n in node.body if isinstance(n, ast.FunctionDef)]
+                yield from ((f"{module}.{node.name}.{m.name}", m) for m in methods if not m.name.startswith("_"))
+        tree = ast.parse(source(module).read_text())
+        yield from ((f"{module}.{n.name}", n) for n in tree.body
+                    if isinstance(n, ast.FunctionDef) and not n.name.startswith("_"))
+
+
+def test_public_apis_with_six_or_more_parameters_document_them():
+    missing = []
+    for name, node in public_functions():
+        arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+        parameters = [a.arg for a in arguments if a.arg not in ("self", "cls")]
+        doc = ast.get_docstring(node) or ""
+        if len(parameters) >= 6:
+            args = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+            undocumented = [p for p in parameters if not re.search(rf"\b{p}\b", args)]
+            if not args or undocumented or "Example" not in doc:
+                missing.append(f"{name}: Args section {'missing' if not args else f'lacks {undocumented}'}"
+                               + ("" if "Example" in doc else ", no example"))
+    assert not missing, "\n".join(missing)

@@ -357,12 +357,7 @@ class RNNLanes:
         """Ids (batch, length), the same as :func:`sliding_window_loop` on the whole model.
 
         Args:
-            window_ids: the seed windows, int32 (batch, window).
-            inverse_temperature: ``1 / T`` for each row, float32 (batch,).
-            length: how many ids to generate.
-            seed: the seed of the stateless draws (step ``i`` draws with ``[seed, i]``).
-            top_k: draw among the ``top_k`` most likely characters (the vocabulary size: all of them).
-            greedy: a boolean: take the argmax instead of drawing.
+            window_ids, inverse_temperature, length, seed, top_k, greedy: as in :func:`sliding_window_loop`.
 
         Example::
 
