@@ -106,6 +106,7 @@ def fake_keras_imdb(monkeypatch, tmp_path):
     arrays = ((np.array(train, dtype=object), np.array([1, 0, 0, 1, 1, 0])),
               (np.array(test, dtype=object), np.array([1, 0])))
     monkeypatch.setattr(imdb, "fetch", lambda name: index)
+    monkeypatch.setattr(imdb, "show_to_keras", lambda name: None)  # no imdb.npz offline: the arrays are faked
     monkeypatch.setattr(keras.datasets.imdb, "load_data", lambda num_words=None: arrays)
     return train, test
 

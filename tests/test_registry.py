@@ -19,6 +19,7 @@ def empty_cache(tmp_path, monkeypatch):
 
 
 def _register(monkeypatch, **changes):
+    changes = {"sha256": None, "size": None, **changes}  # boston's own sha256 and size fit no test file
     entry = dataclasses.replace(registry.REGISTRY["boston_housing"], name="test_file", **changes)
     monkeypatch.setitem(registry.REGISTRY, "test_file", entry)
     return entry
@@ -30,10 +31,11 @@ def test_missing_file_without_network_names_file_url_hash_and_folder(empty_cache
     with pytest.raises(DataNotAvailableError) as error:
         registry.fetch("test_file")
     message = str(error.value)
-    assert time.time() - start < 30
-    for expected in ("boston_housing.npz", entry.origin, entry.file_hash, str(empty_cache / "datasets")):
+    assert time.time() - start < 5
+    for expected in ("boston_housing.npz", entry.origin, entry.file_hash, str(empty_cache / "datasets"), "offline?"):
         assert expected in message
-    assert not list((empty_cache / "datasets").iterdir()), "a failed download must leave nothing behind"
+    folder = empty_cache / "datasets"
+    assert not folder.exists() or not list(folder.iterdir()), "a failed download must leave nothing behind"
 
 
 def test_download_is_hash_checked_and_lands_atomically(empty_cache, tmp_path, monkeypatch):
@@ -61,7 +63,8 @@ def test_corrupt_cached_file_is_a_hash_error_not_a_crash(empty_cache):
     entry.path.parent.mkdir(parents=True)
     entry.path.write_bytes(b"truncated")
     assert registry.status(entry) == "corrupt"
-    with pytest.raises(CorruptDataError, match="does not match its published hash"):
+    with pytest.raises(CorruptDataError, match=r"boston_housing.npz is damaged: it has 9 bytes, expected 57,026"
+                                               r"(.|\n)*fix: delete it \(rm '"):
         registry.fetch("boston_housing")
 
 

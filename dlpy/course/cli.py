@@ -10,32 +10,51 @@ from pathlib import Path
 
 def _cmd_run(args) -> int:
     from dlpy.course import notebooks, runner
-    from dlpy.course.results import build_dir, format_table, load_results
+    from dlpy.course.results import ResultsFileError, build_dir, format_table, load_results
     from dlpy.course.settings import resolve_profile
 
     if not args.chapters and not args.all:
         print("Name chapters (`dlpy run 01 05`) or run them all (`dlpy run --all`).", file=sys.stderr)
         return 2
     try:
-        selected = notebooks.chapters() if args.all else notebooks.select(args.chapters)
+        folder = Path(args.notebooks) if args.notebooks else None
+        selected = notebooks.chapters(folder) if args.all else notebooks.select(args.chapters, folder)
         profile = resolve_profile(args.profile)
     except (ValueError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
     build = Path(args.build_dir) if args.build_dir else build_dir()
-    print(f"Running {len(selected)} notebook(s), profile {profile}, into {build}/")
-    failures = []
-    for number, path in enumerate(selected, 1):
-        print(f"[{number}/{len(selected)}] {path.stem:<40}", end="", flush=True)
-        result = runner.execute(path, profile, build, timeout=args.timeout, html=not args.no_html)
-        print(f"{'ok' if result.ok else 'FAILED':<7}{result.seconds:7.1f} s", flush=True)
-        for warning in result.warnings:
-            print(f"  printed a warning: {warning}")
-        if not result.ok:
-            failures.append(result)
-            print(f"  {path} failed at {result.error}", file=sys.stderr)
+    print(f"Running {len(selected)} notebook(s), profile {profile}, into {build}/", flush=True)
+    failures, finished, current = [], [], None
+    with runner.StopSignals() as stop:
+        try:
+            for number, path in enumerate(selected, 1):
+                current = path
+                print(f"[{number}/{len(selected)}] {path.stem}", flush=True)
+                result = runner.execute(path, profile, build, timeout=args.timeout, html=not args.no_html, stop=stop)
+                if result.stopped or stop.signal:
+                    break
+                print(f"  {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s", flush=True)
+                finished.append(path)
+                for warning in result.warnings:
+                    print(f"  printed a warning: {warning}")
+                if not result.ok:
+                    failures.append(result)
+                    print(f"  {path} failed at {result.error}", file=sys.stderr)
+        except KeyboardInterrupt:
+            stop.signal = stop.signal or "SIGINT"
+    if stop.signal:
+        done = ", ".join(p.stem for p in finished) or "none"
+        rest = ", ".join(p.stem for p in selected[len(finished) + 1:]) or "none"
+        print(f"\nStopped by {stop.signal} during {current.stem if current else 'start-up'}; its kernel was shut "
+              f"down.\nFinished: {done}.\nNot run: {rest}.", file=sys.stderr)
+        return 130
     chapters = {p.stem for p in selected}
-    rows = [r for r in load_results(build / "results.json") if r["chapter"] in chapters and r["profile"] == profile]
+    try:
+        rows = [r for r in load_results(build / "results.json") if r["chapter"] in chapters and r["profile"] == profile]
+    except ResultsFileError as error:
+        print(error, file=sys.stderr)
+        return 1
     print()
     print(format_table(rows))
     if failures:
@@ -44,10 +63,25 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _cmd_results(args) -> int:
-    from dlpy.course.results import format_table, load_results, results_path
+def _positive_seconds(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds: give e.g. --timeout 600, "
+                                         "or leave it out for no limit")
+    return seconds
 
-    rows = load_results()
+
+def _cmd_results(args) -> int:
+    from dlpy.course.results import ResultsFileError, format_table, load_results, results_path
+
+    try:
+        rows = load_results()
+    except ResultsFileError as error:
+        print(f"dlpy results: {error}", file=sys.stderr)
+        return 1
     if args.profile:
         rows = [r for r in rows if r["profile"] == args.profile]
     print(f"{results_path()}\n")
@@ -56,23 +90,29 @@ def _cmd_results(args) -> int:
 
 
 def _cmd_data(args) -> int:
-    from dlpy.data.registry import REGISTRY, keras_home, link_cache, status
+    from dlpy.data.registry import REGISTRY, file_problem, keras_home, link_cache
 
-    if args.link:
-        made = link_cache(Path(args.link))
-        print(f"Linked {len(made)} file(s) from {args.link} into {keras_home()}")
-    print(f"Keras cache: {keras_home()}\n")
+    try:
+        home = keras_home()
+        if args.link:
+            made = link_cache(Path(args.link))
+            print(f"Linked {len(made)} file(s) from {args.link} into {home}")
+    except ValueError as error:
+        print(f"dlpy data: {error}", file=sys.stderr)
+        return 2
+    print(f"Keras cache: {home}\n")
     width = max(len(name) for name in REGISTRY)
     counts = {}
     for entry in REGISTRY.values():
-        state = status(entry)
+        problem = file_problem(entry)
+        state = "present" if problem is None else "missing" if problem == "missing" else "corrupt"
         counts[state] = counts.get(state, 0) + 1
         size = f"{entry.size / 1e6:8.1f} MB" if entry.size else " " * 11
         print(f"{entry.name:<{width}}  {state:<8} {size}  {entry.cache_subdir}/{entry.fname}")
+        if state == "corrupt":
+            print(f"{'':<{width}}  {problem}: delete it (rm '{entry.path}') and load it again, or --link a good copy")
     print("\n" + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
-    if counts.get("corrupt"):
-        return 1
-    return 0
+    return 1 if counts.get("corrupt") else 0
 
 
 def _cmd_doctor(args) -> int:
@@ -85,7 +125,7 @@ def _cmd_doctor(args) -> int:
     import dlpy
     from dlpy.course.results import build_dir
     from dlpy.course.settings import describe_device, resolve_profile
-    from dlpy.data.registry import REGISTRY, keras_home, status
+    from dlpy.data.registry import REGISTRY, is_writable, keras_home, status
 
     print(f"dlpy        {dlpy.__version__}")
     print(f"Python      {platform.python_version()}")
@@ -93,8 +133,14 @@ def _cmd_doctor(args) -> int:
     print(f"TensorFlow  {tf.__version__} (built with CUDA: {tf.test.is_built_with_cuda()})")
     print(f"NumPy       {numpy.__version__}")
     print(f"device      {describe_device()}")
-    print(f"profile     {resolve_profile()} (DLPY_PROFILE or the device decides)")
-    print(f"KERAS_HOME  {keras_home()}")
+    try:
+        print(f"profile     {resolve_profile()} (DLPY_PROFILE or the device decides)")
+        home = keras_home()
+    except ValueError as error:
+        print(f"problem     {error}", file=sys.stderr)
+        return 2
+    writable = "" if is_writable(home) else " (read-only: files already there work; downloads need a writable cache)"
+    print(f"KERAS_HOME  {home}{writable}")
     print(f"build       {build_dir()}")
     states = {name: status(entry) for name, entry in REGISTRY.items()}
     present = [n for n, s in states.items() if s == "present"]
@@ -139,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="every chapter, in order")
     run.add_argument("--profile", choices=["smoke", "quick", "full"], help="default: $DLPY_PROFILE, else by device")
     run.add_argument("--build-dir", help="default: build/ in the checkout")
-    run.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
+    run.add_argument("--timeout", type=_positive_seconds, default=None,
+                     help="seconds allowed per cell (default: no limit)")
+    run.add_argument("--notebooks", metavar="DIR", help="the folder of NN_slug.ipynb chapters (default: notebooks/)")
     run.add_argument("--no-html", action="store_true", help="skip the HTML copies")
     run.set_defaults(func=_cmd_run)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlpy.data.registry import REGISTRY, DataNotAvailableError, fetch
+from dlpy.data.registry import REGISTRY, DataNotAvailableError, fetch, is_writable, keras_home, show_to_keras
 
 DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
@@ -49,15 +49,16 @@ def load_fashion_mnist(debian_folder: Path | str = DEBIAN_FOLDER):
     and without a network, :class:`~dlpy.data.DataNotAvailableError` names every missing file, its URL
     and the Debian package. Taught in chapter 15.
     """
-    import keras
-
-    link_debian_copy(debian_folder)
-    problems = []
+    if is_writable(keras_home()):
+        link_debian_copy(debian_folder)
+    problems, paths = [], []
     for entry in _entries():
-        if entry.path.exists():
+        debian_copy = Path(debian_folder) / entry.fname
+        if not entry.path.exists() and debian_copy.is_file():  # a read-only cache: use the Debian copy
+            paths.append(debian_copy)
             continue
         try:
-            fetch(entry.name)
+            paths.append(fetch(entry.name))
         except DataNotAvailableError as error:
             problems.append(str(error))
     if problems:
@@ -65,6 +66,11 @@ def load_fashion_mnist(debian_folder: Path | str = DEBIAN_FOLDER):
             "Fashion-MNIST is not available offline. Install Debian's package, which puts the files in "
             f"{DEBIAN_FOLDER} (`apt-get install {DEBIAN_PACKAGE}`), or download them:\n" + "\n".join(problems)
         )
+    import keras
+
+    if not is_writable(keras_home()):
+        for entry, path in zip(_entries(), paths):
+            show_to_keras(entry.name, path)
     return keras.datasets.fashion_mnist.load_data()
 
 

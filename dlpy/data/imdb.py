@@ -6,7 +6,8 @@ Two routes give the same kind of data (``x``: reviews x 10,000 words, uint8 0/1)
 - ``source="reviews"`` (default): the raw Large Movie Review Dataset (registry entry ``aclImdb``),
   read with ``keras.utils.text_dataset_from_directory`` and encoded by a
   ``keras.layers.TextVectorization`` layer adapted on the training reviews only (the book's 2nd
-  edition). The encoded matrices are cached once (compactly) under ``$KERAS_HOME/datasets/dlpy_cache``.
+  edition). The encoded matrices are cached once (compactly) under ``$KERAS_HOME/datasets/dlpy_cache``
+  (``~/.cache/dlpy`` when the Keras cache is read-only).
 - ``source="keras"``: ``keras.datasets.imdb.load_data(num_words=...)`` (needs ``imdb.npz``), whose
   word-index sequences are multi-hot encoded and decoded with the word index (offset 3).
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dlpy.data.multi_hot import TextClassificationData, balanced_subset, multi_hot, word_index_vocabulary
-from dlpy.data.registry import extract, fetch, keras_home
+from dlpy.data.registry import extract, fetch, show_to_keras, writable_cache
 
 SOURCES = ("reviews", "keras")
 CLASS_NAMES = ("neg", "pos")  # the folders read; an original archive's train/unsup is ignored
@@ -128,7 +129,7 @@ def _read_split(folder: Path, size: int | None, seed: int):
 
 def _cache_file(num_words, train_size, test_size, seed) -> Path:
     key = f"v{CACHE_VERSION}-{num_words}-{train_size}-{test_size}-{seed}"
-    return keras_home() / "datasets" / "dlpy_cache" / f"imdb_reviews_multi_hot_{key}.npz"
+    return writable_cache() / "dlpy_cache" / f"imdb_reviews_multi_hot_{key}.npz"
 
 
 def _pack_texts(texts) -> tuple[np.ndarray, np.ndarray]:
@@ -228,10 +229,10 @@ def _reviews_data(x_train, y_train, x_test, y_test, vocabulary, texts_train, tex
 # --- the keras.datasets route -------------------------------------------------------------------
 
 def _load_from_keras(num_words, train_size, test_size, seed) -> TextClassificationData:
+    show_to_keras("imdb")  # checked first, with the registry's clear error when imdb.npz is missing
+    word_index_path = fetch("imdb_word_index")
     import keras
 
-    fetch("imdb")  # hash-checked, with the registry's clear error when imdb.npz is missing
-    word_index_path = fetch("imdb_word_index")
     (train_seqs, train_labels), (test_seqs, test_labels) = keras.datasets.imdb.load_data(num_words=num_words)
     train_order = balanced_subset(train_labels, train_size, seed)
     test_order = balanced_subset(test_labels, test_size, seed + 1)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dlpy.data.registry import fetch
+from dlpy.data.registry import show_to_keras
 
 
 def load_mnist():
     """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.mnist`` (uint8 28x28, int labels)."""
+    show_to_keras("mnist")  # checked first, before Keras loads: a missing file is reported within seconds
     import keras
 
-    fetch("mnist")  # hash-checked, with a clear error when missing
     return keras.datasets.mnist.load_data()

@@ -7,48 +7,67 @@ from pathlib import Path
 
 import numpy as np
 
-from dlpy.data.registry import REGISTRY, fetch
+from dlpy.data.registry import REGISTRY, fetch, writable_cache
 
 SAMPLE_PHOTOS = ("elephant", "cat", "starry_night", "tubingen")
 
 
-def photo_path(name: str) -> Path:
+def photo_path(name) -> Path:
     """Path of a sample photo: a registered name (``"elephant"``, ``"cat"``, ``"starry_night"``,
-    ``"tubingen"``), a scikit-image sample (``"skimage:astronaut"``) saved once to the cache, or a file path."""
+    ``"tubingen"``), a scikit-image sample (``"skimage:astronaut"``) saved once to the cache, or a file
+    path (a string or a ``pathlib.Path``). Taught in chapter 08."""
+    if isinstance(name, Path):
+        name = str(name)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A photo is a sample name ({', '.join(SAMPLE_PHOTOS)}), 'skimage:<sample>' or a file path; "
+                        f"got {name!r}.")
     if name in REGISTRY and REGISTRY[name].cache_subdir == "images":
         return fetch(name)
     if name.startswith("skimage:"):
-        from dlpy.data.registry import keras_home
-
         sample = name.split(":", 1)[1]
-        target = keras_home() / "images" / f"skimage_{sample}.png"
+        target = writable_cache() / "images" / f"skimage_{sample}.png"
         if not target.exists():
             import skimage.data
             from PIL import Image
 
             if not hasattr(skimage.data, sample):
-                raise ValueError(f"scikit-image has no sample image {sample!r}")
+                raise ValueError(f"scikit-image has no sample image {sample!r}: see skimage.data "
+                                 "(e.g. 'skimage:astronaut').")
             target.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(getattr(skimage.data, sample)()).convert("RGB").save(target)
         return target
     path = Path(name).expanduser()
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(
-            f"No image {name!r}: not a file, and not one of the sample photos {', '.join(SAMPLE_PHOTOS)}."
+            f"No image {name!r}: not a file, and not one of the sample photos {', '.join(SAMPLE_PHOTOS)} "
+            "(or 'skimage:<sample>')."
         )
     return path
 
 
-def load_image(name: str, target_size: int | tuple[int, int] | None = None) -> np.ndarray:
+def load_image(name, target_size: int | tuple[int, int] | None = None) -> np.ndarray:
     """An RGB photo as a float32 array in [0, 255], shape (H, W, 3); resized to ``target_size``
-    (an int resizes the shorter side keeping the aspect ratio; a pair gives the exact size)."""
-    import keras
+    (an int resizes the shorter side keeping the aspect ratio; a pair ``(height, width)`` gives the
+    exact size). ``name`` is what :func:`photo_path` takes. Taught in chapter 08."""
+    if target_size is not None:
+        sizes = (target_size,) if isinstance(target_size, (int, np.integer)) else tuple(target_size)
+        if len(sizes) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 8
+                                           for v in sizes):
+            raise ValueError(f"target_size is a size in pixels (at least 8: the shorter side) or a pair (height, "
+                             f"width) of them, or None for the original size; got {target_size!r}.")
+    path = photo_path(name)
+    from PIL import Image, UnidentifiedImageError
 
-    image = keras.utils.load_img(photo_path(name))
-    if isinstance(target_size, int):
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"{path} is not an image that can be read ({type(error).__name__}): pass a JPEG or PNG "
+                         "file, or one of the sample photos.") from None
+    if isinstance(target_size, (int, np.integer)):
         width, height = image.size
         scale = target_size / min(width, height)
         image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))))
     elif target_size is not None:
         image = image.resize((target_size[1], target_size[0]))
-    return keras.utils.img_to_array(image).astype("float32")
+    return np.asarray(image, dtype="float32")

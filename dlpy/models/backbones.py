@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dlpy.data.registry import DataNotAvailableError, fetch, get_entry, status
+from dlpy.data.registry import DataNotAvailableError, fetch, get_entry, is_writable, status
 
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32")
 
@@ -148,6 +148,17 @@ def load_backbone(name: str = "mobilenet", *, include_top: bool = False, input_s
     cannot be had.
     """
     spec = _spec(name)
+    if input_shape is not None:
+        shape = tuple(input_shape)
+        if len(shape) != 3 or shape[-1] != 3 or any(d is not None and (not isinstance(d, int) or d < 32)
+                                                     for d in shape):
+            raise ValueError(f"input_shape is (height, width, 3) with sides of at least 32 pixels (or None for any "
+                             f"size); got {input_shape!r}.")
+        fixed = (spec.input_size, spec.input_size, 3)
+        if include_top and shape != fixed:
+            raise ValueError(f"{name} with include_top=True takes {fixed[0]}x{fixed[1]} images only (its classifier "
+                             f"is sized for them); got input_shape={shape}. Pass include_top=False for another size, "
+                             f"or resize the images to {fixed[0]}x{fixed[1]}.")
     files = _weights_files(spec, include_top)
     errors = []
     weights = None
@@ -161,7 +172,9 @@ def load_backbone(name: str = "mobilenet", *, include_top: bool = False, input_s
             continue
         # Keras's own file (it passes the hash check) loads with weights="imagenet"; a converted
         # stand-in must be loaded by path, or Keras would reject and delete it.
-        weights = "imagenet" if entry.origin and entry.origin.endswith(entry.fname) else str(path)
+        # A read-only cache is read by path too: Keras would look for "imagenet" files in /tmp/.keras.
+        keras_file = entry.origin and entry.origin.endswith(entry.fname) and is_writable(path.parent)
+        weights = "imagenet" if keras_file else str(path)
         break
     if weights is None:
         raise DataNotAvailableError(f"No ImageNet weights for {name!r}:\n" + "\n".join(errors))
