@@ -105,7 +105,7 @@ def _cmd_data(args) -> int:
     counts = {}
     for entry in REGISTRY.values():
         problem = file_problem(entry)
-        state = "present" if problem is None else "missing" if problem == "missing" else "corrupt"
+        state = "present" if problem is None else "corrupt" if entry.path.exists() else "missing"
         counts[state] = counts.get(state, 0) + 1
         size = f"{entry.size / 1e6:8.1f} MB" if entry.size else " " * 11
         print(f"{entry.name:<{width}}  {state:<8} {size}  {entry.cache_subdir}/{entry.fname}")

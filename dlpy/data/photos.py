@@ -50,9 +50,10 @@ def load_image(name, target_size: int | tuple[int, int] | None = None) -> np.nda
     (an int resizes the shorter side keeping the aspect ratio; a pair ``(height, width)`` gives the
     exact size). ``name`` is what :func:`photo_path` takes. Taught in chapter 08."""
     if target_size is not None:
-        sizes = (target_size,) if isinstance(target_size, (int, np.integer)) else tuple(target_size)
-        if len(sizes) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 8
-                                           for v in sizes):
+        one = isinstance(target_size, (int, np.integer))
+        sizes = (target_size,) if one else tuple(target_size) if isinstance(target_size, (tuple, list)) else ()
+        valid = [not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 8 for v in sizes]
+        if len(sizes) != (1 if one else 2) or not all(valid):
             raise ValueError(f"target_size is a size in pixels (at least 8: the shorter side) or a pair (height, "
                              f"width) of them, or None for the original size; got {target_size!r}.")
     path = photo_path(name)

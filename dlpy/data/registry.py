@@ -170,7 +170,7 @@ def file_problem(entry: DataFile, path: Path | None = None, full: bool = True) -
 def status(entry: DataFile) -> str:
     """``present``, ``missing`` or ``corrupt`` (see :func:`file_problem` for the reason)."""
     problem = file_problem(entry)
-    return "present" if problem is None else "missing" if problem == "missing" else "corrupt"
+    return "present" if problem is None else "corrupt" if entry.path.exists() else "missing"
 
 
 def _fix_lines(entry: DataFile) -> list[str]:

@@ -112,9 +112,15 @@ class DeepDream:
             layers = DREAM_LAYERS[name]
         if isinstance(layers, str):
             layers = {layers: 1.0}
-        if not layers:
-            raise ValueError("Name at least one layer to dream with, e.g. {'conv_pw_8_relu': 1.0}.")
-        self.layers = dict(layers)
+        if not isinstance(layers, dict) or not layers:
+            raise ValueError(f"layers is a dict {{layer name: weight}} (or one layer name), e.g. "
+                             f"{{'conv_pw_8_relu': 1.0}}; got {layers!r}.")
+        for layer, weight in layers.items():
+            if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
+                    or not np.isfinite(weight):
+                raise ValueError(f"The weight of layer {layer!r} must be a number (how much it counts in the "
+                                 f"loss), e.g. {{{layer!r}: 1.0}}; got {weight!r}.")
+        self.layers = {layer: float(weight) for layer, weight in layers.items()}
         # BatchNormalization folded (inference only, faster); unknown names -> ValueError
         self.extractor = feature_model(self.model, list(self.layers), fold_batch_norm=True)
         self.weights = list(self.layers.values())

@@ -55,6 +55,12 @@ def style_loss(target_gram, features) -> tf.Tensor:
     matrix of ``features`` ((H, W, C) or a batch, averaged) and ``A`` = ``target_gram`` (C, C).
     Taught in chapter 14."""
     gram = gram_matrix(features)
+    target_shape = tuple(np.shape(target_gram))
+    channels = gram.shape[-1]
+    if len(target_shape) != 2 or target_shape != (channels, channels):
+        raise ValueError(f"style_loss(target_gram, features): target_gram must be a Gram matrix ({channels}, "
+                         f"{channels}) for features with {channels} channels; got shape {target_shape}. Pass "
+                         "gram_matrix(target_features), not the features themselves.")
     return tf.reduce_mean(tf.square(gram - tf.cast(target_gram, tf.float32))) / 4.0
 
 
@@ -165,6 +171,11 @@ class StyleTransfer:
                                  f"Defaults exist for {', '.join(STYLE_LAYERS)}.")
             content_layer = content_layer or defaults.content
             style_layers = defaults.style if style_layers is None else style_layers
+        if isinstance(style_layers, str):
+            raise TypeError(f"style_layers is a list of layer names; got the string {style_layers!r}: pass "
+                            f"[{style_layers!r}] for one layer.")
+        if not isinstance(content_layer, str):
+            raise TypeError(f"content_layer is one layer name, got {content_layer!r}.")
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
         self.default_weights = DEFAULT_WEIGHTS.get(name, LossWeights(1.0, 1.0, 1e-5))

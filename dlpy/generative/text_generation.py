@@ -563,13 +563,18 @@ def sample_callback(generator: TextGenerator, seed_text: str, epochs, temperatur
             self.samples: dict[int, dict[float, str]] = {}
 
         def on_epoch_end(self, epoch, logs=None):
-            if epoch + 1 not in wanted:
-                return
-            texts = generator.generate(seed_text, length, temperatures, seed=seed + epoch)
-            self.samples[epoch + 1] = dict(zip(temperatures, texts))
+            if epoch + 1 in wanted:
+                self.sample(epoch + 1)
+
+        def sample(self, epoch: int) -> dict[float, str]:
+            """Generate at every temperature now and file the texts under ``epoch`` (1-based), e.g.
+            for a run that ``fit_resumable`` loaded finished, where no epoch ends."""
+            texts = generator.generate(seed_text, length, temperatures, seed=seed + epoch - 1)
+            self.samples[epoch] = dict(zip(temperatures, texts))
             if printed:
-                print(f"\n--- epoch {epoch + 1}, seed: {seed_text[-generator.window:]!r}")
+                print(f"\n--- epoch {epoch}, seed: {seed_text[-generator.window:]!r}")
                 for temperature, text in zip(temperatures, texts):
                     print(f"  T={temperature}: {text!r}")
+            return self.samples[epoch]
 
     return SampleText()

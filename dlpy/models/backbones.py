@@ -151,7 +151,7 @@ def load_backbone(name: str = "mobilenet", *, include_top: bool = False, input_s
     if input_shape is not None:
         shape = tuple(input_shape)
         if len(shape) != 3 or shape[-1] != 3 or any(d is not None and (not isinstance(d, int) or d < 32)
-                                                     for d in shape):
+                                                     for d in shape[:2]):
             raise ValueError(f"input_shape is (height, width, 3) with sides of at least 32 pixels (or None for any "
                              f"size); got {input_shape!r}.")
         fixed = (spec.input_size, spec.input_size, 3)

@@ -85,6 +85,15 @@ class GradientAscent:
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.preprocess = preprocess
         self.regularizers = regularizers or Regularizers()
+        if min(self.image_size) < 1:
+            raise ValueError(f"image_size is (height, width) in pixels; got {image_size!r}.")
+        sigma = self.regularizers.blur_sigma
+        radius = max(1, int(np.ceil(3.0 * sigma))) if sigma else 0
+        if radius >= min(self.image_size):
+            largest = (min(self.image_size) - 1) / 3.0
+            raise ValueError(f"Regularizers(blur_sigma={sigma}) blurs over {2 * radius + 1} pixels, more than the "
+                             f"{self.image_size[0]}x{self.image_size[1]} image: use blur_sigma < {largest:.1f} or a "
+                             "larger image_size.")
         self.step_size = float(step_size)
         self.step = tf.function(self.eager_step, reduce_retracing=True)
 
