@@ -23,6 +23,15 @@ def make_tiny_convnet():
 
 
 @pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty Keras cache of the test's own (with its ``datasets/`` folder): ``$KERAS_HOME`` points at it."""
+    home = tmp_path / "keras_home"
+    (home / "datasets").mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
 def rng():
     """A NumPy generator seeded the same way in every test."""
     return np.random.default_rng(0)

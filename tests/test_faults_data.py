@@ -25,14 +25,6 @@ from dlpy.models.backbones import load_backbone
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "keras-cache"
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    home = tmp_path / "keras_home"
-    (home / "datasets").mkdir(parents=True)
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    return home
-
-
 def register(monkeypatch, **fields):
     entry = dataclasses.replace(registry.REGISTRY["nietzsche"], name="test_file", **fields)
     monkeypatch.setitem(registry.REGISTRY, "test_file", entry)
@@ -240,3 +232,15 @@ def test_load_backbone_refuses_shapes_it_would_ignore(kwargs, message):
 def test_load_backbone_of_an_unknown_name_lists_the_names():
     with pytest.raises(ValueError, match="Unknown backbone 'resnet'. Choose one of: .*mobilenet"):
         load_backbone("resnet")
+
+
+def test_backbone_weights_that_do_not_load_are_named(read_only_home, monkeypatch):
+    from dlpy.models import backbones
+
+    # a read-only cache loads weights by path (Keras itself would look in its fallback folder)
+    monkeypatch.setattr(backbones, "is_writable", registry.is_writable)
+    entry = registry.REGISTRY["mobilenet_0.75_224_notop"]
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
+    entry.path.write_bytes((SHARED / "models" / entry.fname).read_bytes()[:200_000])  # the end was lost
+    with pytest.raises(CorruptDataError, match=f"{entry.path} is damaged: its weights do not load"):
+        load_backbone("mobilenet")

@@ -10,14 +10,6 @@ from dlpy.data import registry
 from dlpy.data.registry import CorruptDataError, DataNotAvailableError
 
 
-@pytest.fixture
-def empty_cache(tmp_path, monkeypatch):
-    home = tmp_path / "keras_home"
-    home.mkdir()
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    return home
-
-
 def _register(monkeypatch, **changes):
     changes = {"sha256": None, "size": None, **changes}  # boston's own sha256 and size fit no test file
     entry = dataclasses.replace(registry.REGISTRY["boston_housing"], name="test_file", **changes)
@@ -25,20 +17,20 @@ def _register(monkeypatch, **changes):
     return entry
 
 
-def test_missing_file_without_network_names_file_url_hash_and_folder(empty_cache, monkeypatch):
+def test_missing_file_without_network_names_file_url_hash_and_folder(keras_home, monkeypatch):
     entry = _register(monkeypatch, origin="http://127.0.0.1:9/boston_housing.npz")  # nothing listens there
     start = time.time()
     with pytest.raises(DataNotAvailableError) as error:
         registry.fetch("test_file")
     message = str(error.value)
     assert time.time() - start < 5
-    for expected in ("boston_housing.npz", entry.origin, entry.file_hash, str(empty_cache / "datasets"), "offline?"):
+    for expected in ("boston_housing.npz", entry.origin, entry.file_hash, str(keras_home / "datasets"), "offline?"):
         assert expected in message
-    folder = empty_cache / "datasets"
+    folder = keras_home / "datasets"
     assert not folder.exists() or not list(folder.iterdir()), "a failed download must leave nothing behind"
 
 
-def test_download_is_hash_checked_and_lands_atomically(empty_cache, tmp_path, monkeypatch):
+def test_download_is_hash_checked_and_lands_atomically(keras_home, tmp_path, monkeypatch):
     source = tmp_path / "served.bin"
     source.write_bytes(b"course data" * 100)
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -48,7 +40,7 @@ def test_download_is_hash_checked_and_lands_atomically(empty_cache, tmp_path, mo
     assert [p.name for p in path.parent.iterdir()] == ["served.bin"]  # no temporary folder left
 
 
-def test_download_with_the_wrong_hash_leaves_no_file(empty_cache, tmp_path, monkeypatch):
+def test_download_with_the_wrong_hash_leaves_no_file(keras_home, tmp_path, monkeypatch):
     source = tmp_path / "served.bin"
     source.write_bytes(b"not the published bytes")
     entry = _register(monkeypatch, fname="served.bin", origin=source.as_uri(), file_hash="0" * 64)
@@ -58,9 +50,9 @@ def test_download_with_the_wrong_hash_leaves_no_file(empty_cache, tmp_path, monk
     assert not list(entry.path.parent.iterdir())
 
 
-def test_corrupt_cached_file_is_a_hash_error_not_a_crash(empty_cache):
+def test_corrupt_cached_file_is_a_hash_error_not_a_crash(keras_home):
     entry = registry.REGISTRY["boston_housing"]
-    entry.path.parent.mkdir(parents=True)
+    entry.path.parent.mkdir(parents=True, exist_ok=True)
     entry.path.write_bytes(b"truncated")
     assert registry.status(entry) == "corrupt"
     with pytest.raises(CorruptDataError, match=r"boston_housing.npz is damaged: it has 9 bytes, expected 57,026"
@@ -68,7 +60,7 @@ def test_corrupt_cached_file_is_a_hash_error_not_a_crash(empty_cache):
         registry.fetch("boston_housing")
 
 
-def test_file_without_public_url_says_so(empty_cache):
+def test_file_without_public_url_says_so(keras_home):
     with pytest.raises(DataNotAvailableError, match="no public download URL"):
         registry.fetch("cats_and_dogs_small")
 
@@ -78,7 +70,7 @@ def test_unknown_name_lists_registered_files():
         registry.get_entry("mnist2")
 
 
-def test_archive_is_extracted_once_into_keras_convention(empty_cache, tmp_path, monkeypatch):
+def test_archive_is_extracted_once_into_keras_convention(keras_home, tmp_path, monkeypatch):
     folder = tmp_path / "pack" / "things"
     folder.mkdir(parents=True)
     (folder / "a.txt").write_text("hello")
@@ -91,7 +83,7 @@ def test_archive_is_extracted_once_into_keras_convention(empty_cache, tmp_path, 
     assert registry.extract("test_file") == target
 
 
-def test_link_cache_links_an_offline_copy(empty_cache, tmp_path):
+def test_link_cache_links_an_offline_copy(keras_home, tmp_path):
     offline = tmp_path / "offline"
     (offline / "datasets").mkdir(parents=True)
     (offline / "datasets" / "nietzsche.txt").write_text("preface")

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from dlpy.data.registry import DataNotAvailableError, fetch, get_entry, is_writable, status
+from dlpy.data.registry import (
+    CorruptDataError,
+    DataNotAvailableError,
+    corrupt_message,
+    fetch,
+    get_entry,
+    is_writable,
+    status,
+)
 
 CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32")
 
@@ -185,7 +193,13 @@ def load_backbone(name: str = "mobilenet", *, include_top: bool = False, input_s
         kwargs["input_shape"] = tuple(input_shape)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*input_shape.*")  # MobileNet: any size uses the 224 weights
-        model = spec.build(**kwargs)
+        try:
+            model = spec.build(**kwargs)
+        except (OSError, ValueError) as error:  # h5py and Keras name neither the file nor the fix
+            if isinstance(error, ValueError) and "weight" not in str(error).lower():
+                raise
+            raise CorruptDataError(corrupt_message(entry, path, f"its weights do not load ({type(error).__name__}: "
+                                                                f"{str(error).splitlines()[0][:200]})")) from error
     model.trainable = trainable
     source = "Keras cache (imagenet)" if weights == "imagenet" else weights
     return Backbone(name, model, spec.preprocess, spec.deprocess, spec.input_size, source)
