@@ -178,8 +178,12 @@ def _restore_newest(model, directory: Path, epochs: int) -> tuple[int, dict]:
     """Load the newest readable checkpoint of at most ``epochs`` epochs into ``model`` (weights and
     optimizer state); ``(its epoch, its history)``, or ``(0, {})`` when there is none."""
     candidates = [c for c in epoch_checkpoints(directory) if _epoch_of(c) <= epochs]
+    if not candidates:
+        return 0, {}
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # its variables must exist to receive the state
+    variables = list(model.weights) + list(model.optimizer.variables)
+    initial = [np.array(v) for v in variables]  # a load that fails half-way must not leave a mixture
     for checkpoint in reversed(candidates):
         record = _read_record(checkpoint)
         problem = "its .json is unreadable" if record is None else None
@@ -190,6 +194,8 @@ def _restore_newest(model, directory: Path, epochs: int) -> tuple[int, dict]:
                 problem = f"it does not load ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
         if problem is None:
             return record["epoch"], record["history"]
+        for variable, value in zip(variables, initial):
+            variable.assign(value)
         warnings.warn(f"Skipping checkpoint {checkpoint}: {problem}. Resuming from the epoch before it; the "
                       "file is left in place (fit_resumable(..., fresh=True) starts over and deletes it).",
                       stacklevel=3)
@@ -357,7 +363,8 @@ def cross_validate(build_model: Callable, x, y, k: int = 4, epochs: int = 100, b
         normalize_features: standardize with each run's training statistics first.
         seed: shuffle the samples with this seed before cutting the folds (``None``: keep their order);
             fold ``i`` reshuffles its batches with seed ``i``.
-        verbose: Keras's ``verbose`` for each ``fit`` (``cfg.verbose`` in a notebook), and a line per fold.
+        verbose: Keras's ``verbose`` for each ``fit`` (``cfg.verbose`` in a notebook); a line per fold with its
+            final validation metrics is printed in any case.
 
     Returns a :class:`KFoldResult` with each fold's history.
 
@@ -381,6 +388,7 @@ def cross_validate(build_model: Callable, x, y, k: int = 4, epochs: int = 100, b
                             validation_data=as_dataset(x_val, y[val_idx], batch_size), epochs=epochs,
                             shuffle=False, verbose=verbose)
         result.histories.append(history.history)
-        if verbose:
-            print(f"fold {fold + 1}/{k} done")
+        last = {name: values[-1] for name, values in history.history.items() if name.startswith("val_")}
+        print(f"fold {fold + 1}/{k}: {epochs} epochs; " + ", ".join(f"{n} {v:.3f}" for n, v in last.items()),
+              flush=True)  # a line per fold: minutes of training are never a silent wait
     return result

@@ -244,3 +244,10 @@ def test_backbone_weights_that_do_not_load_are_named(read_only_home, monkeypatch
     entry.path.write_bytes((SHARED / "models" / entry.fname).read_bytes()[:200_000])  # the end was lost
     with pytest.raises(CorruptDataError, match=f"{entry.path} is damaged: its weights do not load"):
         load_backbone("mobilenet")
+
+
+def test_link_cache_replaces_a_damaged_file_and_keeps_it_aside(keras_home):
+    NIETZSCHE.path.write_bytes(b"x" * 50_000)  # a truncated download from long ago
+    assert NIETZSCHE.path in registry.link_cache(SHARED)
+    assert registry.status(NIETZSCHE) == "present"
+    assert NIETZSCHE.path.with_name("nietzsche.txt.damaged").read_bytes() == b"x" * 50_000

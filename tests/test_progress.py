@@ -4,7 +4,8 @@ progress bar shown as asked, bad settings refused."""
 import numpy as np
 import pytest
 
-from dlpy.generative.progress import QUIET, Display, Progress, default_verbosity
+from dlpy.course.settings import interactive_verbosity
+from dlpy.generative.progress import QUIET, Display, Progress
 
 
 def test_progress_keeps_every_loss_and_the_due_snapshots(capsys):
@@ -30,7 +31,7 @@ def test_headless_progress_prints_one_line_every_few_steps(capsys):
 
 def test_headless_runs_get_one_line_per_epoch(monkeypatch):
     monkeypatch.setenv("DLPY_HEADLESS", "1")
-    assert default_verbosity() == 2
+    assert interactive_verbosity() == 2
 
 
 @pytest.mark.parametrize("bad", [{"verbose": 3}, {"every": 0}, {"snapshot_every": 1.5}, {"every": True}])

@@ -11,7 +11,7 @@ from dlpy.viz.filters import (
     Regularizers,
     gaussian_blur,
     gaussian_kernel,
-    to_displayable,
+    standardize_for_display,
     visualize_filters,
 )
 
@@ -123,7 +123,7 @@ def test_regularized_ascent_still_raises_the_activation(model):
 def test_display_helpers(model):
     shown = visualize_filters(model, "conv1", [0, 1, 2], steps=2, image_size=(32, 32), preprocess=scaled)
     assert shown.shape == (3, 28, 28, 3) and shown.min() >= 0 and shown.max() <= 1
-    assert to_displayable(np.full((8, 8, 3), 7.0)).shape == (8, 8, 3)
+    assert standardize_for_display(np.full((8, 8, 3), 7.0)).shape == (8, 8, 3)
 
 
 def test_bad_input(model):

@@ -23,7 +23,7 @@ def _cmd_run(args) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         return 2
-    build = Path(args.build_dir) if args.build_dir else build_dir()
+    build = (Path(args.build_dir) if args.build_dir else build_dir()).resolve()  # the kernel runs elsewhere
     print(f"Running {len(selected)} notebook(s), profile {profile}, into {build}/", flush=True)
     failures, finished, current = [], [], None
     with runner.StopSignals() as stop:
@@ -90,7 +90,7 @@ def _cmd_results(args) -> int:
 
 
 def _cmd_data(args) -> int:
-    from dlpy.data.registry import REGISTRY, file_problem, keras_home, link_cache
+    from dlpy.data.registry import REGISTRY, check, keras_home, link_cache
 
     try:
         home = keras_home()
@@ -104,8 +104,7 @@ def _cmd_data(args) -> int:
     width = max(len(name) for name in REGISTRY)
     counts = {}
     for entry in REGISTRY.values():
-        problem = file_problem(entry)
-        state = "present" if problem is None else "corrupt" if entry.path.exists() else "missing"
+        state, problem = check(entry)
         counts[state] = counts.get(state, 0) + 1
         size = f"{entry.size / 1e6:8.1f} MB" if entry.size else " " * 11
         print(f"{entry.name:<{width}}  {state:<8} {size}  {entry.cache_subdir}/{entry.fname}")
@@ -152,28 +151,41 @@ def _cmd_doctor(args) -> int:
 
 
 def _cmd_strip(args) -> int:
+
+    from dlpy.course import runner
+
+    status_code = 0
+    with runner.StopSignals() as stop:
+        for name in args.notebooks:
+            status_code = max(status_code, _strip_one(Path(name), args.execute, stop))
+            if stop.signal:
+                print(f"Stopped by {stop.signal} at {name}; the notebooks after it were not stored.", file=sys.stderr)
+                return 130
+    return status_code
+
+
+def _strip_one(path: Path, execute: bool, stop) -> int:
+    """Store one notebook clean (after running it under ``smoke`` when ``execute``); the exit code."""
     import nbformat
 
     from dlpy.course import notebooks, runner
 
-    status_code = 0
-    for name in args.notebooks:
-        path = Path(name)
-        if args.execute:
-            with tempfile.TemporaryDirectory() as tmp:
-                result = runner.execute(path, "smoke", Path(tmp), html=False)
-                if not result.ok:
-                    print(f"{path}: execution failed, left unchanged\n  {result.error}", file=sys.stderr)
-                    status_code = 1
-                    continue
-                notebook = nbformat.read(result.executed, as_version=4)
-        else:
-            notebook = nbformat.read(path, as_version=4)
-        notebooks.strip(notebook)
-        nbformat.write(notebook, path)
-        checked = sum(notebooks.is_checked(c) for c in notebook.cells)
-        print(f"{path}: stored clean ({checked} checked cell(s) keep their outputs)")
-    return status_code
+    if execute:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = runner.execute(path, "smoke", Path(tmp), html=False, stop=stop)
+            if result.stopped:
+                return 130
+            if not result.ok:
+                print(f"{path}: execution failed, left unchanged\n  {result.error}", file=sys.stderr)
+                return 1
+            notebook = nbformat.read(result.executed, as_version=4)
+    else:
+        notebook = nbformat.read(path, as_version=4)
+    notebooks.strip(notebook)
+    nbformat.write(notebook, path)
+    checked = sum(notebooks.is_checked(c) for c in notebook.cells)
+    print(f"{path}: stored clean ({checked} checked cell(s) keep their outputs)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,6 +92,7 @@ def record(metric: str, value, *, book=None, note: str = "", chapter: str | None
         raise TypeError(f"record({metric!r}, ...) needs a number as value (and book), got {value!r} (book {book!r}): "
                         "pass a float, e.g. float(history.history['accuracy'][-1]).") from error
     finite = math.isfinite(value)
+    book = book if book is None or math.isfinite(book) else None
     row = {
         "chapter": chapter or settings.chapter,
         "metric": metric,
@@ -117,9 +118,12 @@ def record(metric: str, value, *, book=None, note: str = "", chapter: str | None
         rows.append(row)
         rows.sort(key=lambda r: (r["chapter"], r["profile"], r["metric"]))
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(rows, f, indent=1, allow_nan=False)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(rows, f, indent=1, allow_nan=False)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     shown = f"{value:.4g}" if finite else f"{value} (stored as null)"
     print(f"recorded {row['chapter']} {metric} = {shown}" + (f" (book: {book})" if book is not None else ""))
     return row

@@ -95,7 +95,7 @@ class CellProgress:
 def _kernel_env(profile: str, build: Path) -> dict:
     env = dict(os.environ)
     env["DLPY_PROFILE"] = profile
-    env["DLPY_BUILD_DIR"] = str(build)
+    env["DLPY_BUILD_DIR"] = str(Path(build).resolve())  # the kernel runs in the notebook's folder
     env["DLPY_HEADLESS"] = "1"  # cfg.verbose: one line per epoch, no progress bars in stored notebooks
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -166,8 +166,10 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
         stopped = True
         by = stop.signal if stop is not None and stop.signal else "Ctrl-C"
         error = _describe_cell(notebook, running["index"], code_cells, f"stopped by {by}")
-        _shut_down(client)
-        worker.join(30)
+        deadline = time.time() + 60
+        while worker.is_alive() and time.time() < deadline:  # the kernel may still be starting: kill it once up
+            _shut_down(client)
+            worker.join(0.5)
     finally:
         _shut_down(client)
         if shown is not None:
@@ -181,7 +183,7 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
     elif isinstance(failure, CellTimeoutError):
         error = _describe_cell(notebook, running["index"], code_cells,
                                f"timeout: it ran longer than {timeout} s (raise `dlpy run --timeout`, or run the "
-                               "chapter in a smaller profile)")
+                               f"chapter in a smaller profile); the kernel's messages: {log_path}")
     elif isinstance(failure, DeadKernelError):
         error = _describe_cell(notebook, running["index"], code_cells,
                                f"the kernel died (out of memory? a crash in native code?): see {log_path}"

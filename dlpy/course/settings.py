@@ -67,10 +67,13 @@ def interactive_verbosity() -> int:
     """1 in an interactive Jupyter kernel, 2 in a headless run (``$DLPY_HEADLESS`` set, as ``dlpy run``
     and ``pytest`` do) or outside Jupyter: Keras's progress bar where a person watches, one line per
     epoch where a log is kept."""
-    if os.environ.get("DLPY_HEADLESS"):
-        return 2
+    return 2 if os.environ.get("DLPY_HEADLESS") or not in_jupyter() else 1
+
+
+def in_jupyter() -> bool:
+    """True inside a Jupyter kernel (a notebook, interactive or executed headless)."""
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return 1 if type(shell).__name__ == "ZMQInteractiveShell" else 2
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> int:

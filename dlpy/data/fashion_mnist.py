@@ -9,9 +9,21 @@ Taught in chapter 15 (and used again in chapter 16).
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 
-from dlpy.data.registry import REGISTRY, DataNotAvailableError, fetch, is_writable, keras_home, show_to_keras
+from dlpy.data.registry import (
+    REGISTRY,
+    CorruptDataError,
+    DataNotAvailableError,
+    corrupt_message,
+    fetch,
+    is_writable,
+    keras_home,
+    link_into_cache,
+    show_to_keras,
+)
 
 DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
@@ -33,11 +45,7 @@ def link_debian_copy(folder: Path | str = DEBIAN_FOLDER) -> list[Path]:
         source = folder / entry.fname
         if entry.path.exists() or not source.is_file():
             continue
-        entry.path.parent.mkdir(parents=True, exist_ok=True)
-        if entry.path.is_symlink():  # a dangling link left by an earlier copy: replace it
-            entry.path.unlink()
-        entry.path.symlink_to(source.resolve())
-        made.append(entry.path)
+        made.append(link_into_cache(entry, source))
     return made
 
 
@@ -71,7 +79,23 @@ def load_fashion_mnist(debian_folder: Path | str = DEBIAN_FOLDER):
     if not is_writable(keras_home()):
         for entry, path in zip(_entries(), paths):
             show_to_keras(entry.name, path)
-    return keras.datasets.fashion_mnist.load_data()
+    try:
+        return keras.datasets.fashion_mnist.load_data()
+    except (OSError, EOFError, ValueError, zlib.error) as error:  # gzip and NumPy name no file
+        damaged = next((p for p in paths if not _reads(p)), paths[0])
+        raise CorruptDataError(corrupt_message(_entries()[paths.index(damaged)], damaged,
+                                               f"it does not read ({type(error).__name__}: {error})")) from error
+
+
+def _reads(path: Path) -> bool:
+    """Whether a ``.gz`` file decompresses to the end."""
+    try:
+        with gzip.open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+        return True
+    except (OSError, EOFError, zlib.error):
+        return False
 
 
 __all__ = ["CLASS_NAMES", "DEBIAN_FOLDER", "DEBIAN_PACKAGE", "link_debian_copy", "load_fashion_mnist"]

@@ -129,7 +129,7 @@ def _read_split(folder: Path, size: int | None, seed: int):
 
 def _cache_file(num_words, train_size, test_size, seed) -> Path:
     key = f"v{CACHE_VERSION}-{num_words}-{train_size}-{test_size}-{seed}"
-    return writable_cache() / "dlpy_cache" / f"imdb_reviews_multi_hot_{key}.npz"
+    return writable_cache() / "datasets" / "dlpy_cache" / f"imdb_reviews_multi_hot_{key}.npz"
 
 
 def _pack_texts(texts) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dlpy.data.registry import show_to_keras
 
+MNIST_SHAPE = (28, 28, 1)  # height, width, channels of one digit (and of a Fashion-MNIST garment)
+
 
 def load_mnist():
     """``(x_train, y_train), (x_test, y_test)`` from ``keras.datasets.mnist`` (uint8 28x28, int labels)."""

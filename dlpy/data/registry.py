@@ -19,6 +19,7 @@ import socket
 import sys
 import tarfile
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,7 @@ class DataFile:
             if stem.endswith(ext):
                 stem = stem[: -len(ext)]
         shared = keras_home() / self.cache_subdir / f"{stem}_extracted"
-        return shared if shared.is_dir() or is_writable(keras_home()) else writable_cache() / shared.name
+        return shared if shared.is_dir() else writable_cache() / self.cache_subdir / shared.name
 
 
 def keras_home() -> Path:
@@ -93,11 +94,11 @@ def is_writable(folder: Path) -> bool:
 
 
 def writable_cache() -> Path:
-    """Where dlpy keeps what it derives from the data (unpacked archives, encoded reviews): the Keras
-    cache's ``datasets/`` when it is writable, else ``$XDG_CACHE_HOME/dlpy`` (``~/.cache/dlpy``), so a
-    read-only cache shared by a class still works."""
+    """Where dlpy keeps what it derives from the data (unpacked archives, encoded reviews, scikit-image
+    samples), laid out like the Keras cache: the Keras cache itself when it is writable, else
+    ``$XDG_CACHE_HOME/dlpy`` (``~/.cache/dlpy``), so a read-only cache shared by a class still works."""
     if is_writable(keras_home()):
-        return keras_home() / "datasets"
+        return keras_home()
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "dlpy"
 
 
@@ -167,10 +168,16 @@ def file_problem(entry: DataFile, path: Path | None = None, full: bool = True) -
     return None
 
 
-def status(entry: DataFile) -> str:
-    """``present``, ``missing`` or ``corrupt`` (see :func:`file_problem` for the reason)."""
+def check(entry: DataFile) -> tuple[str, str | None]:
+    """``(state, problem)``: ``present``, ``missing`` (or a dangling link) or ``corrupt``, and what
+    :func:`file_problem` found."""
     problem = file_problem(entry)
-    return "present" if problem is None else "corrupt" if entry.path.exists() else "missing"
+    return ("present" if problem is None else "corrupt" if entry.path.exists() else "missing"), problem
+
+
+def status(entry: DataFile) -> str:
+    """``present``, ``missing`` or ``corrupt``: the state of :func:`check`."""
+    return check(entry)[0]
 
 
 def _fix_lines(entry: DataFile) -> list[str]:
@@ -210,24 +217,41 @@ def corrupt_message(entry: DataFile, path: Path, problem: str) -> str:
     ])
 
 
-CONNECT_TIMEOUT_S = 3  # seconds to reach a download server before calling it offline
+CONNECT_TIMEOUT_S = 1.5  # seconds to look up and reach a download server before calling it offline
 READ_TIMEOUT_S = 10  # seconds a download may stall
+
+
+_REACHED: dict[tuple[str, int], str | None] = {}  # (host, port) -> why it cannot be reached, in this process
 
 
 def origin_problem(origin: str) -> str | None:
     """Why ``origin`` cannot be downloaded from right now (no network, host down, no such file), or
-    ``None``; answers within :data:`CONNECT_TIMEOUT_S` seconds, without importing Keras."""
+    ``None``. The name lookup and the connection together take at most :data:`CONNECT_TIMEOUT_S`
+    seconds (a thread that is left behind if it hangs), once per server and process, without
+    importing Keras."""
     url = urlparse(origin)
     if url.scheme == "file":
         return None if Path(url.path).is_file() else f"{url.path} does not exist"
     if url.scheme not in ("http", "https") or not url.hostname:
         return f"cannot download from {origin!r}"
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        socket.create_connection((url.hostname, port), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError as error:
-        return f"offline? {url.hostname}:{port} cannot be reached ({type(error).__name__}: {error})"
-    return None
+    server = (url.hostname, url.port or (443 if url.scheme == "https" else 80))
+    if server not in _REACHED:
+        answer = {}
+
+        def connect():
+            try:
+                socket.create_connection(server, timeout=CONNECT_TIMEOUT_S).close()
+                answer["problem"] = None
+            except OSError as error:
+                answer["problem"] = f"{type(error).__name__}: {error}"
+
+        probe = threading.Thread(target=connect, daemon=True)
+        probe.start()
+        probe.join(CONNECT_TIMEOUT_S)
+        problem = answer.get("problem", f"no answer within {CONNECT_TIMEOUT_S} s")
+        host, port = server
+        _REACHED[server] = None if problem is None else f"offline? {host}:{port} cannot be reached ({problem})"
+    return _REACHED[server]
 
 
 def fetch(name: str) -> Path:
@@ -247,8 +271,9 @@ def fetch(name: str) -> Path:
         return path
     if problem != "missing" and not problem.startswith("it is a link to a missing file"):
         raise CorruptDataError(corrupt_message(entry, path, problem))
+    reason = "" if problem == "missing" else f"{problem}, and "
     if entry.origin is None:
-        raise DataNotAvailableError(missing_message(entry, "it has no public download URL"))
+        raise DataNotAvailableError(missing_message(entry, f"{reason}it has no public download URL"))
     if not is_writable(path.parent):
         raise DataNotAvailableError(missing_message(entry, f"{path.parent} is read-only, so it cannot be downloaded"))
     unreachable = origin_problem(entry.origin)
@@ -335,11 +360,24 @@ def extract(name: str) -> Path:
     return target
 
 
+def link_into_cache(entry: DataFile, source: Path) -> Path:
+    """Make ``entry``'s place in the cache a link to ``source``: a dangling link there is replaced, a
+    damaged file is renamed aside (``<name>.damaged``), never deleted. Returns the link."""
+    path = entry.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        os.replace(path, path.with_name(f"{path.name}.damaged"))
+    path.symlink_to(Path(source).resolve())
+    return path
+
+
 def link_cache(source: Path) -> list[Path]:
     """Link every registered file found under ``source`` (a folder laid out like the Keras cache,
-    e.g. an offline copy) into the writable ``$KERAS_HOME``; a link left dangling by an earlier copy is
-    replaced. Returns the links made. A ``source`` that is no folder, or holds none of the course's
-    files, is a ``ValueError`` that says what was expected."""
+    e.g. an offline copy) into the writable ``$KERAS_HOME``, where the cache lacks it or holds a damaged
+    copy (see :func:`link_into_cache`). Returns the links made. A ``source`` that is no folder, or holds
+    none of the course's files, is a ``ValueError`` that says what was expected."""
     source = Path(source).expanduser()
     if not source.is_dir():
         raise ValueError(f"No folder {source}: pass an offline copy laid out like the Keras cache "
@@ -355,13 +393,9 @@ def link_cache(source: Path) -> list[Path]:
         if not src.exists():
             continue
         found += 1
-        if entry.path.exists():
-            continue
-        entry.path.parent.mkdir(parents=True, exist_ok=True)
-        if entry.path.is_symlink():  # dangling: its target is gone
-            entry.path.unlink()
-        entry.path.symlink_to(src)
-        made.append(entry.path)
+        if entry.path.exists() and (file_problem(entry) is None or file_problem(entry, src) is not None):
+            continue  # the cache's copy is good, or a damaged one would be replaced by another damaged one
+        made.append(link_into_cache(entry, src))
     if not found:
         example = next(iter(REGISTRY.values()))
         raise ValueError(f"{source} holds none of the course's files: expected a folder laid out like the Keras "

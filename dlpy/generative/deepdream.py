@@ -198,7 +198,7 @@ class DeepDream:
 
         Example::
 
-            dream, progress = DeepDream(backbone, "deep").dream(photo, DreamOptions(num_octaves=4))
+            dream, progress = DeepDream(backbone, {"conv_pw_8_relu": 1.0}).dream(photo, DreamOptions(num_octaves=4))
 
         Taught in chapter 13."""
         options = options or DreamOptions()

@@ -17,8 +17,9 @@ import numpy as np
 from keras import layers, ops
 
 from dlpy.course.settings import default_jit_compile
-from dlpy.generative.vae import MNIST_SHAPE, deserialize_parts, serialize_parts, upsampling_start
+from dlpy.data.mnist import MNIST_SHAPE
 from dlpy.images import check_image_tensor, tile, to_unit_range
+from dlpy.models.parts import deserialize_parts, serialize_parts, upsampling_start
 from dlpy.plots import history_dict
 
 

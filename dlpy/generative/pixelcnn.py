@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from dlpy.generative.vae import MNIST_SHAPE
+from dlpy.data.mnist import MNIST_SHAPE
 from dlpy.images import check_image_tensor, to_unit_range
 
 

@@ -10,34 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlpy.course.settings import in_jupyter, interactive_verbosity
 from dlpy.images import to_uint8
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (an interactive notebook or one executed headless)."""
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        return False
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def default_verbosity() -> int:
-    """Keras's ``verbose`` for this session: the ``cfg.verbose`` of :func:`dlpy.setup` when it was
-    called (1, a live progress bar, in an interactive notebook; 2, one line at a time, in headless
-    runs), else 1 in a notebook and 2 elsewhere."""
-    from dlpy.course.settings import current_settings, interactive_verbosity
-
-    settings = current_settings()
-    return settings.verbose if settings is not None else interactive_verbosity()
 
 
 @dataclass(frozen=True)
 class Display:
     """How an iterative algorithm shows its progress (see :class:`Progress`): ``verbose`` (``None``:
-    :func:`default_verbosity`; 0: nothing; 1: a live bar; 2: one line every ``every`` steps),
+    ``cfg.verbose``; 0: nothing; 1: a live bar; 2: one line every ``every`` steps),
     ``every`` and ``snapshot_every`` steps (``None``: the algorithm's default), a ``label`` printed
     first, and ``live``: the latest image shown in place in Jupyter. Taught in chapter 13.
 
@@ -72,7 +52,7 @@ class Progress:
 
     Shows a ``keras.utils.Progbar`` with the current losses (``verbose=1``: one updating bar;
     ``verbose=2``: one line every ``every`` steps; ``0`` or ``False``: nothing; ``None`` or ``True``:
-    :func:`default_verbosity`), keeps every step's losses in :attr:`history`, the image every
+    ``cfg.verbose``), keeps every step's losses in :attr:`history`, the image every
     ``snapshot_every`` steps in :attr:`snapshots` and, in Jupyter with ``live``, shows the latest
     image in place. ``Progress(total=300, every=100)``; ``progress.update(step, image, loss=...)``.
     Taught in chapters 13 and 14.
@@ -87,9 +67,9 @@ class Progress:
         self.snapshot_every = max(1, int(snapshot_every or self.every))
         self.label = label
         if verbose is None or verbose is True:
-            verbose = default_verbosity()
+            verbose = interactive_verbosity()
         self.verbose = int(verbose)
-        self.live = live and self.verbose > 0 and in_notebook()
+        self.live = live and self.verbose > 0 and in_jupyter()
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self.history: dict[str, list[float]] = {}
         self.started = time.perf_counter()

@@ -339,8 +339,8 @@ def noise_image(size, seed: int = 0, mean: float = 127.5, spread: float = 20.0) 
 
 
 def synthesize_texture(backbone, style_image, size=128, *, steps: int = 300, learning_rate: float = 8.0,
-                       style_layers=None, seed: int = 0, transfer: StyleTransfer | None = None,
-                       weights: LossWeights | None = None, display: Display | None = None):
+                       seed: int = 0, transfer: StyleTransfer | None = None, weights: LossWeights | None = None,
+                       display: Display | None = None):
     """Texture synthesis (Gatys et al. 2015): from noise of ``size`` (seeded by ``seed``), match only
     the style image's Gram matrices.
 
@@ -349,12 +349,13 @@ def synthesize_texture(backbone, style_image, size=128, *, steps: int = 300, lea
         style_image: the texture to imitate, RGB 0-255 (H, W, 3).
         size: the output's size, an int (square) or (height, width).
         steps, learning_rate, weights, display: as in :meth:`StyleTransfer.run`.
-        style_layers: the style layers (default: the backbone's); seed: of the starting noise.
-        transfer: an existing :class:`StyleTransfer` to reuse (its compiled step too).
+        seed: of the starting noise.
+        transfer: an existing :class:`StyleTransfer` to reuse (its compiled step too); make one with
+            ``StyleTransfer(backbone, style_layers=[...])`` to choose the style layers.
 
     Returns ``(image, progress)``. Example: ``texture, _ = synthesize_texture(vgg, starry_night, 128)``.
     Taught in chapter 14."""
-    transfer = transfer or StyleTransfer(backbone, style_layers=style_layers)
+    transfer = transfer or StyleTransfer(backbone)
     return transfer.run(noise_image(size, seed), None, transfer.style_target(style_image),
                         weights or transfer.default_weights, steps, learning_rate, display)
 

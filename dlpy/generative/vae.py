@@ -15,24 +15,12 @@ import numpy as np
 from keras import layers, ops
 
 from dlpy.course.settings import default_jit_compile
+from dlpy.data.mnist import MNIST_SHAPE
 from dlpy.images import check_image_tensor, tile, to_unit_range
-
-MNIST_SHAPE = (28, 28, 1)
+from dlpy.models.parts import deserialize_parts, serialize_parts, upsampling_start
 
 
 # --------------------------------------------------------------------------------------- the pieces
-def serialize_parts(**models) -> dict:
-    """The config entries of a model built from named sub-models (the VAE's encoder and decoder, the
-    GAN's generator and discriminator), so that ``.keras`` files hold them. Taught in chapter 15."""
-    return {name: keras.saving.serialize_keras_object(model) for name, model in models.items()}
-
-
-def deserialize_parts(config: dict, *names: str) -> tuple[list, dict]:
-    """``([sub-models named names], rest of config)``: the inverse of :func:`serialize_parts`."""
-    rest = dict(config)
-    return [keras.saving.deserialize_keras_object(rest.pop(name)) for name in names], rest
-
-
 @keras.saving.register_keras_serializable(package="dlpy")
 class Sampling(layers.Layer):
     """Draw ``z = z_mean + exp(z_log_var / 2) * eps`` with ``eps ~ N(0, I)`` (the reparameterization
@@ -79,18 +67,6 @@ def build_encoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(32, 64)
     z_mean = layers.Dense(latent_dim, name="z_mean")(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
-
-
-def upsampling_start(image_shape, stages: int, model_name: str) -> tuple[int, int]:
-    """``(height, width)`` of the feature map that ``stages`` stride-2 upsamplings turn into an image of
-    ``image_shape``; a clear error when the image size is not a multiple of ``2 ** stages``.
-    Taught in chapter 15 (the decoder) and used by chapter 16's generator."""
-    height, width = image_shape[:2]
-    scale = 2**stages
-    if height % scale or width % scale:
-        raise ValueError(f"The {model_name} upsamples by {scale}: image height and width must be multiples of it, "
-                         f"got {height}x{width}.")
-    return height // scale, width // scale
 
 
 def build_decoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(64, 32)):

@@ -21,6 +21,7 @@ from dlpy.data.registry import (
     fetch,
     get_entry,
     is_writable,
+    show_to_keras,
     status,
 )
 
@@ -90,7 +91,7 @@ class Backbone:
 
     def decode_predictions(self, predictions, top: int = 5):
         """ImageNet class names for a batch of 1000-way predictions: ``[[(wnid, name, p), ...], ...]``."""
-        fetch("imagenet_class_index")
+        show_to_keras("imagenet_class_index")  # Keras's own function reads the file (a read-only cache too)
         return keras.applications.imagenet_utils.decode_predictions(np.asarray(predictions), top=top)
 
     def class_name(self, index: int) -> str:

@@ -88,7 +88,7 @@ class GradientAscent:
         if min(self.image_size) < 1:
             raise ValueError(f"image_size is (height, width) in pixels; got {image_size!r}.")
         sigma = self.regularizers.blur_sigma
-        radius = max(1, int(np.ceil(3.0 * sigma))) if sigma else 0
+        radius = len(gaussian_kernel(sigma)) // 2 if sigma else 0
         if radius >= min(self.image_size):
             largest = (min(self.image_size) - 1) / 3.0
             raise ValueError(f"Regularizers(blur_sigma={sigma}) blurs over {2 * radius + 1} pixels, more than the "
@@ -206,7 +206,7 @@ class GradientAscent:
         return images.numpy(), np.stack([keras.ops.convert_to_numpy(v) for v in history])
 
 
-def to_displayable(images, border: int = 0) -> np.ndarray:
+def standardize_for_display(images, border: int = 0) -> np.ndarray:
     """The book's display of an ascent result: each image standardized (mean 0.5, 0.15 per
     standard deviation), clipped to [0, 1], with ``border`` pixels cropped at each edge.
     Taught in chapter 09."""
@@ -246,4 +246,4 @@ def visualize_filters(model: keras.Model, layer: str, filters, steps: int = 30, 
     ascent = GradientAscent.for_filters(model, layer, image_size=image_size, preprocess=preprocess,
                                         regularizers=regularizers, step_size=step_size)
     images, _ = ascent.run(filters, steps=steps, seed=seed)
-    return to_displayable(images, border=max(1, image_size[0] // 16))
+    return standardize_for_display(images, border=max(1, image_size[0] // 16))
