@@ -1,0 +1,10 @@
+"""Deep learning for sequences (the book's chapter on text and timeseries): attention and the
+Transformer encoder (``attention``), forecasting windows and the common-sense baseline
+(``timeseries``).
+
+Modules are imported on first use: ``from dlpy.sequences import attention``.
+"""
+
+from dlpy import lazy_submodules
+
+__getattr__ = lazy_submodules(__name__)

@@ -1,0 +1,83 @@
+"""Forecasting windows and the common-sense baseline (the book's 2nd edition, ch. 10, Jena climate).
+
+A sample is ``sequence_length`` readings taken every ``sampling_rate`` steps; its target is the
+value ``horizon`` steps after the **last** reading of the window. With the Jena data (a reading every
+10 minutes), ``sampling_rate=6`` keeps one reading an hour, ``sequence_length=120`` is five days and
+``horizon=144`` is 24 hours after the last reading. :func:`forecast_windows` builds these with
+``keras.utils.timeseries_dataset_from_array``; the target offset is computed from the window's last
+reading, so the window length and the delay cannot drift apart (the book writes the delay as
+``sampling_rate * (sequence_length + 24 - 1)``, the same point for hourly readings).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _positive(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def window_span(sequence_length: int, sampling_rate: int) -> int:
+    """How many raw steps one window covers, first reading to last included. Taught in chapter 13."""
+    return (_positive("sequence_length", sequence_length) - 1) * _positive("sampling_rate", sampling_rate) + 1
+
+
+def forecast_windows(features, target, *, sequence_length: int, sampling_rate: int, horizon: int,
+                     start: int = 0, end: int | None = None, batch_size: int = 256, shuffle: bool = False,
+                     seed: int | None = None):
+    """A ``tf.data`` dataset of ``(windows, targets)``: windows ``(batch, sequence_length, features)``
+    whose first reading lies in ``[start, end)`` and whose target, ``target[last reading + horizon]``,
+    exists.
+
+    Args:
+        features: the readings, ``(steps, features)`` (normalized with training statistics).
+        target: the value to forecast, ``(steps,)`` (e.g. the temperature in degrees).
+        sequence_length: readings per window.
+        sampling_rate: raw steps between two readings of a window.
+        horizon: raw steps from a window's last reading to its target.
+        start, end: the range of window starts (``end``: exclusive, ``None``: as far as targets exist).
+        batch_size: windows per batch.
+        shuffle, seed: shuffle the windows (training), with this seed.
+
+    Example::
+
+        train = forecast_windows(x, temperature, sequence_length=120, sampling_rate=6, horizon=144,
+                                 end=train_end, shuffle=True, seed=0)
+
+    Taught in chapter 13.
+    """
+    import keras
+
+    features = np.asarray(features, dtype="float32")
+    target = np.asarray(target, dtype="float32")
+    if features.ndim != 2 or target.ndim != 1 or len(features) != len(target):
+        raise ValueError(f"features is (steps, features) and target (steps,), of the same length; got shapes "
+                         f"{features.shape} and {target.shape}.")
+    span = window_span(sequence_length, sampling_rate)
+    offset = span - 1 + _positive("horizon", horizon)  # from a window's first reading to its target
+    last_start = len(target) - 1 - offset
+    end = last_start + 1 if end is None else min(int(end), last_start + 1)
+    if not 0 <= start < end:
+        raise ValueError(f"No window starts in [{start}, {end}): {len(target)} steps hold windows of {span} steps "
+                         f"with targets {horizon} steps later only for starts up to {last_start}.")
+    return keras.utils.timeseries_dataset_from_array(
+        features[start:end + span - 1], target[start + offset:end + offset], sequence_length=sequence_length,
+        sampling_rate=sampling_rate, batch_size=batch_size, shuffle=shuffle, seed=seed,
+    )
+
+
+def common_sense_mae(dataset, target_column: int, mean: float = 0.0, std: float = 1.0) -> float:
+    """The mean absolute error of forecasting "the value at the window's last reading" (tomorrow =
+    today at this hour) over a dataset of :func:`forecast_windows`. ``target_column`` is where the
+    target sits among the features, ``mean`` and ``std`` undo its normalization. Taught in chapter 13."""
+    errors, count = 0.0, 0
+    for windows, targets in dataset:
+        guess = np.asarray(windows)[:, -1, target_column] * std + mean
+        errors += float(np.abs(guess - np.asarray(targets)).sum())
+        count += len(guess)
+    if not count:
+        raise ValueError("The dataset is empty: no windows to score.")
+    return errors / count

@@ -1,0 +1,140 @@
+"""dlpy.sequences against independent NumPy references: attention (with and without a padding mask),
+the Transformer encoder's attention with its own weights, saving and reloading the layers, the
+forecasting windows and the common-sense baseline."""
+
+import keras
+import numpy as np
+import pytest
+
+from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
+from dlpy.sequences.timeseries import common_sense_mae, forecast_windows, window_span
+
+
+def rel_error(x, y):
+    return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
+
+
+def numpy_attention(q, k, v, mask=None):
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(k.shape[-1])
+    if mask is not None:
+        scores = np.where(mask[:, None, :], scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return weights @ v, weights
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_scaled_dot_product_attention_matches_numpy(rng, masked):
+    q, k, v = (rng.normal(size=(2, 5, 4)).astype("float32") for _ in range(3))
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool) if masked else None
+    outputs, weights = scaled_dot_product_attention(q, k, v, mask)
+    want_outputs, want_weights = numpy_attention(q, k, v, mask)
+    assert rel_error(np.asarray(outputs), want_outputs) < 1e-5
+    assert rel_error(np.asarray(weights), want_weights) < 1e-5
+    if masked:
+        assert np.all(np.asarray(weights)[0, :, 3:] == 0)  # padding gets no weight
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_the_encoders_attention_is_scaled_dot_product_attention_of_its_projections(rng, masked):
+    keras.utils.set_random_seed(0)
+    encoder = TransformerEncoder(dim=4, dense_dim=8, num_heads=1)
+    x = rng.normal(size=(2, 5, 4)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    encoder(x, mask=mask if masked else None)  # builds the layer
+    got = np.asarray(encoder.attention(x, x, attention_mask=mask[:, None, :] if masked else None))
+    attention = encoder.attention
+    q_kernel, q_bias, k_kernel, k_bias, v_kernel, v_bias, o_kernel, o_bias = (np.asarray(w) for w in attention.weights)
+    q = x @ q_kernel[:, 0] + q_bias[0]
+    k = x @ k_kernel[:, 0] + k_bias[0]
+    v = x @ v_kernel[:, 0] + v_bias[0]
+    mixed, _ = numpy_attention(q, k, v, mask if masked else None)
+    want = mixed @ o_kernel[0] + o_bias
+    assert rel_error(got, want) < 1e-4
+
+
+def test_padding_does_not_change_the_encoding_of_real_tokens(rng):
+    keras.utils.set_random_seed(1)
+    ids = keras.Input((None,), dtype="int32")
+    encoded = TransformerEncoder(8, 16, 2)(PositionalEmbedding(6, 20, 8)(ids))
+    model = keras.Model(ids, encoded)
+    padded = np.asarray(model(np.array([[3, 7, 9, 0, 0, 0]], "int32")))
+    alone = np.asarray(model(np.array([[3, 7, 9]], "int32")))  # the same review, no padding at all
+    np.testing.assert_allclose(padded[0, :3], alone[0], rtol=1e-5, atol=1e-6)
+    longer = np.asarray(model(np.array([[3, 7, 9, 4, 0, 0]], "int32")))
+    assert not np.allclose(longer[0, :3], alone[0])  # a real fourth token does change them
+
+
+def test_the_layers_save_and_reload(tmp_path):
+    keras.utils.set_random_seed(2)
+    ids = keras.Input((6,), dtype="int32")
+    x = TransformerEncoder(8, 16, 2)(PositionalEmbedding(6, 20, 8)(ids))
+    outputs = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling1D()(x))
+    model = keras.Model(ids, outputs)
+    batch = np.array([[1, 5, 2, 0, 0, 0], [4, 4, 4, 4, 4, 4]], "int32")
+    model.save(tmp_path / "transformer.keras")
+    again = keras.models.load_model(tmp_path / "transformer.keras")
+    np.testing.assert_allclose(np.asarray(again(batch)), np.asarray(model(batch)), rtol=1e-6)
+
+
+def test_bad_layer_settings_say_what_fits():
+    with pytest.raises(ValueError, match=r"dim \(10\) must be a multiple of num_heads \(4\)"):
+        TransformerEncoder(10, 16, 4)
+    with pytest.raises(ValueError, match="sequence_length must be a positive integer, got 0"):
+        PositionalEmbedding(0, 20, 8)
+
+
+def numpy_windows(features, target, sequence_length, sampling_rate, horizon, start, end):
+    span = (sequence_length - 1) * sampling_rate + 1
+    windows, targets = [], []
+    for first in range(start, end):
+        last = first + span - 1
+        if last + horizon >= len(target):
+            break
+        windows.append(features[first:last + 1:sampling_rate])
+        targets.append(target[last + horizon])
+    return np.array(windows), np.array(targets)
+
+
+@pytest.mark.parametrize("sequence_length, sampling_rate, horizon, start, end", [
+    (3, 2, 4, 0, None), (5, 1, 1, 3, 20), (4, 3, 6, 10, 25), (120 // 12, 6, 144 // 12, 0, None),
+])
+def test_forecast_windows_match_a_numpy_windowing(sequence_length, sampling_rate, horizon, start, end):
+    steps = 100
+    features = np.stack([np.arange(steps), -np.arange(steps)], axis=1).astype("float32")
+    target = np.arange(steps, dtype="float32") * 10
+    dataset = forecast_windows(features, target, sequence_length=sequence_length, sampling_rate=sampling_rate,
+                               horizon=horizon, start=start, end=end, batch_size=7)
+    got_windows = np.concatenate([np.asarray(w) for w, _ in dataset])
+    got_targets = np.concatenate([np.asarray(t) for _, t in dataset])
+    want_windows, want_targets = numpy_windows(features, target, sequence_length, sampling_rate, horizon, start,
+                                               end if end is not None else steps)
+    np.testing.assert_array_equal(got_windows, want_windows)
+    np.testing.assert_array_equal(got_targets, want_targets)
+    # the target is `horizon` steps after the window's last reading: 24 hours for the book's Jena setting
+    assert np.all(got_targets / 10 == got_windows[:, -1, 0] + horizon)
+
+
+def test_the_books_jena_window_covers_five_days_and_targets_a_day_after_its_end():
+    assert window_span(120, 6) == 715  # 119 hours between the first and the last reading, every 10 minutes
+    assert (window_span(120, 6) - 1) + 144 == 6 * (120 + 24 - 1)  # the book's delay, the same target
+
+
+def test_common_sense_mae_matches_numpy(rng):
+    steps = 80
+    temperature = rng.normal(10, 5, size=steps).astype("float32")
+    mean, std = float(temperature.mean()), float(temperature.std())
+    features = np.stack([(temperature - mean) / std, rng.normal(size=steps)], axis=1).astype("float32")
+    dataset = forecast_windows(features, temperature, sequence_length=4, sampling_rate=2, horizon=5, batch_size=9)
+    windows, targets = numpy_windows(features, temperature, 4, 2, 5, 0, steps)
+    want = np.mean(np.abs(windows[:, -1, 0] * std + mean - targets))
+    assert common_sense_mae(dataset, 0, mean, std) == pytest.approx(want, rel=1e-5)
+
+
+def test_windows_that_cannot_exist_are_refused():
+    with pytest.raises(ValueError, match=r"No window starts in \[0, -2\): 10 steps hold windows of 8 steps"):
+        forecast_windows(np.zeros((10, 1)), np.zeros(10), sequence_length=8, sampling_rate=1, horizon=5)
+    with pytest.raises(ValueError, match="features is \\(steps, features\\) and target \\(steps,\\)"):
+        forecast_windows(np.zeros((10, 1)), np.zeros(9), sequence_length=2, sampling_rate=1, horizon=1)
+    with pytest.raises(ValueError, match="horizon must be a positive integer, got 0"):
+        forecast_windows(np.zeros((10, 1)), np.zeros(10), sequence_length=2, sampling_rate=1, horizon=0)
