@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
-from dlpy.sequences.timeseries import common_sense_mae, forecast_windows, window_span
+from dlpy.sequences.timeseries import (
+    block_windows,
+    common_sense_mae,
+    forecast_windows,
+    interleaved_blocks,
+    window_span,
+)
 
 
 def rel_error(x, y):
@@ -138,3 +144,40 @@ def test_windows_that_cannot_exist_are_refused():
         forecast_windows(np.zeros((10, 1)), np.zeros(9), sequence_length=2, sampling_rate=1, horizon=1)
     with pytest.raises(ValueError, match="horizon must be a positive integer, got 0"):
         forecast_windows(np.zeros((10, 1)), np.zeros(10), sequence_length=2, sampling_rate=1, horizon=0)
+
+
+def test_interleaved_blocks_follow_the_pattern_with_gaps_and_span_the_whole_series():
+    blocks = interleaved_blocks(1000, 100, 20)
+    assert blocks == {"train": [(0, 100), (120, 220), (480, 580), (600, 700)],
+                      "validation": [(240, 340), (720, 820)], "test": [(360, 460), (840, 940)]}
+    spans = [[i for start, end in ranges for i in range(start, end)] for ranges in blocks.values()]
+    assert not set(spans[0]) & set(spans[1]) and not set(spans[0]) & set(spans[2])
+    assert min(spans[2]) < 500 < max(spans[2])  # the test split sees the start and the end of the series
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"block_steps": 0}, "block_steps must be a positive integer"),
+    ({"gap_steps": -1}, "gap_steps must be an integer of at least 0"),
+    ({"pattern": ("train", "holdout")}, "pattern names splits among"),
+    ({"block_steps": 400}, "too few for the pattern"),
+])
+def test_blocks_that_cannot_work_are_refused(kwargs, message):
+    arguments = {"num_steps": 1000, "block_steps": 100, "gap_steps": 20, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        interleaved_blocks(**arguments)
+
+
+def test_block_windows_keep_every_window_and_target_inside_its_block():
+    steps = 300
+    features = np.arange(steps, dtype="float32")[:, None]
+    target = np.arange(steps, dtype="float32")
+    blocks = [(0, 60), (100, 150), (200, 214)]  # the last block is too short: 14 steps, a window needs 15
+    dataset = block_windows(features, target, blocks, sequence_length=4, sampling_rate=3, horizon=5, batch_size=16)
+    windows = np.concatenate([np.asarray(w)[..., 0] for w, _ in dataset])
+    targets = np.concatenate([np.asarray(t) for _, t in dataset])
+    pieces = [numpy_windows(features, target, 4, 3, 5, start, end - 14) for start, end in [(0, 60), (100, 150)]]
+    want = [np.concatenate([piece[i] for piece in pieces]) for i in (0, 1)]
+    np.testing.assert_array_equal(windows, want[0][..., 0])
+    np.testing.assert_array_equal(targets, want[1])
+    for first, last_target in zip(windows[:, 0], targets):
+        assert any(start <= first and last_target < end for start, end in blocks)

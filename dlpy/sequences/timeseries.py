@@ -69,6 +69,59 @@ def forecast_windows(features, target, *, sequence_length: int, sampling_rate: i
     )
 
 
+SPLITS = ("train", "validation", "test")
+
+
+def interleaved_blocks(num_steps: int, block_steps: int, gap_steps: int,
+                       pattern=("train", "train", "validation", "test")) -> dict[str, list[tuple[int, int]]]:
+    """Cut ``num_steps`` into blocks of ``block_steps`` (e.g. whole weeks) assigned to the splits in
+    the repeating ``pattern``, with ``gap_steps`` left unused between two blocks: ``{split: [(start,
+    end), ...]}``. Every split then spans every season of the data, and with ``gap_steps`` at least a
+    window's span plus its horizon no window of one split sees a reading near another's. (The book
+    splits 50/25/25 in time order, which on half a year puts winter in training and summer in the
+    test set.) Taught in chapter 13."""
+    block_steps, num_steps = _positive("block_steps", block_steps), _positive("num_steps", num_steps)
+    if isinstance(gap_steps, bool) or not isinstance(gap_steps, (int, np.integer)) or gap_steps < 0:
+        raise ValueError(f"gap_steps must be an integer of at least 0, got {gap_steps!r}.")
+    unknown = sorted(set(pattern) - set(SPLITS))
+    if unknown or not pattern:
+        raise ValueError(f"pattern names splits among {SPLITS}; got {tuple(pattern)!r}.")
+    blocks: dict[str, list[tuple[int, int]]] = {split: [] for split in SPLITS if split in pattern}
+    start, index = 0, 0
+    while start + block_steps <= num_steps:
+        blocks[pattern[index % len(pattern)]].append((start, start + block_steps))
+        start += block_steps + gap_steps
+        index += 1
+    if any(not ranges for ranges in blocks.values()):
+        raise ValueError(f"{num_steps} steps hold {index} block(s) of {block_steps} (+{gap_steps} gap): too few for "
+                         f"the pattern {tuple(pattern)}; use shorter blocks.")
+    return blocks
+
+
+def block_windows(features, target, blocks, *, sequence_length: int, sampling_rate: int, horizon: int,
+                  batch_size: int = 256, shuffle: bool = False, seed: int | None = None):
+    """The windows of :func:`forecast_windows` that lie wholly, target included, inside one of
+    ``blocks`` (``[(start, end), ...]``, from :func:`interleaved_blocks`), as one dataset. The other
+    arguments are :func:`forecast_windows`'s. Taught in chapter 13."""
+    import tensorflow as tf
+
+    offset = window_span(sequence_length, sampling_rate) - 1 + _positive("horizon", horizon)
+    parts = []
+    for start, end in blocks:
+        if end - start > offset:  # room for at least one window and its target
+            part = forecast_windows(features[start:end], target[start:end], sequence_length=sequence_length,
+                                    sampling_rate=sampling_rate, horizon=horizon, batch_size=batch_size)
+            parts.append(part.unbatch())
+    if not parts:
+        raise ValueError(f"No block is longer than a window plus its horizon ({offset + 1} steps).")
+    dataset = parts[0]
+    for part in parts[1:]:
+        dataset = dataset.concatenate(part)
+    if shuffle:
+        dataset = dataset.shuffle(100_000, seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def common_sense_mae(dataset, target_column: int, mean: float = 0.0, std: float = 1.0) -> float:
     """The mean absolute error of forecasting "the value at the window's last reading" (tomorrow =
     today at this hour) over a dataset of :func:`forecast_windows`. ``target_column`` is where the
