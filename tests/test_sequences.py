@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
+from dlpy.sequences.text import smoothed_idf, tf_idf_vectorizer
 from dlpy.sequences.timeseries import (
     block_windows,
     common_sense_mae,
@@ -181,3 +182,25 @@ def test_block_windows_keep_every_window_and_target_inside_its_block():
     np.testing.assert_array_equal(targets, want[1])
     for first, last_target in zip(windows[:, 0], targets):
         assert any(start <= first and last_target < end for start, end in blocks)
+
+
+@pytest.mark.parametrize("ngrams, ngram_range", [(None, (1, 1)), (2, (1, 2))])
+def test_tf_idf_matches_scikit_learn(ngrams, ngram_range):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    corpus = ["the cat sat on the mat", "the dog sat", "a cat and a dog", "the the the"]
+    reference = TfidfVectorizer(norm=None, token_pattern=r"(?u)\b\w+\b", ngram_range=ngram_range)
+    want = reference.fit_transform(corpus).toarray()
+    layer = tf_idf_vectorizer(corpus, ngrams=ngrams)
+    vocabulary = layer.get_vocabulary()
+    got = np.asarray(layer(corpus))
+    columns = [vocabulary.index(term) for term in reference.get_feature_names_out()]
+    assert rel_error(got[:, columns], want) < 1e-6
+    assert not got[:, 0].any()  # nothing out of the vocabulary in the training texts
+    assert np.asarray(layer(["zebra zebra cat"]))[0, 0] > 0  # unseen words land in column 0
+
+
+def test_smoothed_idf_is_one_for_a_word_in_every_document_and_refuses_impossible_counts():
+    np.testing.assert_allclose(smoothed_idf([4, 1, 0], 4), [1.0, np.log(5 / 2) + 1, np.log(5) + 1])
+    with pytest.raises(ValueError, match=r"Document frequencies must lie in \[0, 4\]"):
+        smoothed_idf([5], 4)
