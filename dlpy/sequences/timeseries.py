@@ -101,8 +101,22 @@ def interleaved_blocks(num_steps: int, block_steps: int, gap_steps: int,
 def block_windows(features, target, blocks, *, sequence_length: int, sampling_rate: int, horizon: int,
                   batch_size: int = 256, shuffle: bool = False, seed: int | None = None):
     """The windows of :func:`forecast_windows` that lie wholly, target included, inside one of
-    ``blocks`` (``[(start, end), ...]``, from :func:`interleaved_blocks`), as one dataset. The other
-    arguments are :func:`forecast_windows`'s. Taught in chapter 13."""
+    ``blocks``, as one dataset.
+
+    Args:
+        features, target: the whole series, as for :func:`forecast_windows`.
+        blocks: ``[(start, end), ...]``, e.g. one split of :func:`interleaved_blocks`.
+        sequence_length, sampling_rate, horizon: the windows, as for :func:`forecast_windows`.
+        batch_size: windows per batch.
+        shuffle, seed: shuffle the windows of all blocks together (training), with this seed.
+
+    Example::
+
+        splits = interleaved_blocks(len(temperature), block_steps=7 * 144, gap_steps=864)
+        train = block_windows(x, temperature, splits["train"], sequence_length=120, sampling_rate=6,
+                              horizon=144, shuffle=True, seed=0)
+
+    Taught in chapter 13."""
     import tensorflow as tf
 
     offset = window_span(sequence_length, sampling_rate) - 1 + _positive("horizon", horizon)
