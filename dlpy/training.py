@@ -32,6 +32,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from dlpy.course.arguments import integer_at_least
+
 CHECKPOINT_NAME = "epoch_{epoch:03d}.keras"
 HISTORY_FILE = "history.csv"
 
@@ -233,8 +235,7 @@ def fit_resumable(model, x=None, y=None, *, directory, epochs: int, callbacks=No
     """
     if "initial_epoch" in fit_kwargs:
         raise TypeError("fit_resumable() finds the initial epoch itself; do not pass initial_epoch.")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    integer_at_least("epochs", epochs)
     if not model.built:
         raise ValueError("Build the model (give it an Input or call it on a batch) before fit_resumable().")
     if getattr(model, "optimizer", None) is None:

@@ -137,7 +137,7 @@ def file_digest(path: Path, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
-_VERIFIED: dict[tuple, None] = {}  # (path, size, mtime) of files whose full hashes passed in this process
+_VERIFIED: set[tuple] = set()  # (path, size, mtime) of files whose full hashes passed in this process
 
 
 def file_problem(entry: DataFile, path: Path | None = None, full: bool = True) -> str | None:
@@ -164,7 +164,7 @@ def file_problem(entry: DataFile, path: Path | None = None, full: bool = True) -
             algorithm = "sha256" if len(entry.file_hash) == 64 else "md5"
             if file_digest(path, algorithm) != entry.file_hash:
                 return f"it fails Keras's {algorithm} check (expected {entry.file_hash})"
-        _VERIFIED[key] = None
+        _VERIFIED.add(key)
     return None
 
 
@@ -269,9 +269,9 @@ def fetch(name: str) -> Path:
     problem = file_problem(entry, path)
     if problem is None:
         return path
-    if problem != "missing" and not problem.startswith("it is a link to a missing file"):
+    if path.exists():
         raise CorruptDataError(corrupt_message(entry, path, problem))
-    reason = "" if problem == "missing" else f"{problem}, and "
+    reason = f"{problem}, and " if path.is_symlink() else ""  # a dangling link says where it pointed
     if entry.origin is None:
         raise DataNotAvailableError(missing_message(entry, f"{reason}it has no public download URL"))
     if not is_writable(path.parent):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlpy.course.arguments import integer_at_least
 from dlpy.data.multi_hot import TextClassificationData, multi_hot, word_index_vocabulary
 from dlpy.data.registry import fetch, show_to_keras
 
@@ -29,8 +30,7 @@ def load_reuters(num_words: int = 10_000, train_size: int | None = None, seed: i
     ``train_size``: a seeded random subset of the training wires (topics keep their natural,
     unbalanced frequencies). Decode a wire with ``data.decode(i)``. Taught in chapter 02.
     """
-    if isinstance(num_words, bool) or not isinstance(num_words, (int, np.integer)) or num_words < 4:
-        raise ValueError(f"num_words must be an integer of at least 4, got {num_words!r}")
+    integer_at_least("num_words", num_words, minimum=4)
     show_to_keras("reuters")  # checked first, with the registry's clear error when missing
     word_index_path = fetch("reuters_word_index")
     import keras

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from dlpy.course.arguments import integer_at_least
 from dlpy.generative.progress import Display, Progress
 from dlpy.images import RGB, resize, single_image
 from dlpy.models.backbones import backbone_parts
@@ -85,9 +86,7 @@ class DreamOptions:
 
     def __post_init__(self):
         for name in ("num_octaves", "steps_per_octave"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            integer_at_least(name, getattr(self, name))
         if not self.octave_scale > 1:
             raise ValueError(f"octave_scale must be greater than 1 (each octave larger), got {self.octave_scale!r}.")
         if not self.learning_rate > 0:

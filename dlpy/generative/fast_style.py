@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlpy.course.arguments import integer_at_least
 from dlpy.generative.progress import Display
 from dlpy.generative.style_transfer import LossWeights, StyleTransfer, content_loss, style_loss, total_variation_loss
 from dlpy.images import RGB, single_image
@@ -118,8 +119,7 @@ class FastStyleTrainer:
         """``steps`` training steps over ``batches`` (an iterable of (B, H, W, 3) RGB 0-255 batches,
         repeated as needed), progress shown as ``display`` says (no images: there is none to show).
         Returns a :class:`dlpy.generative.progress.Progress` with the losses per step. Taught in chapter 14."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+        integer_at_least("steps", steps)
         progress = (display or Display()).progress(steps)
         step = 0
         while step < steps:

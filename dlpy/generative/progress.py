@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlpy.course.arguments import integer_at_least
 from dlpy.course.settings import in_jupyter, interactive_verbosity
 from dlpy.images import to_uint8
 
@@ -34,8 +35,8 @@ class Display:
             raise ValueError(f"verbose is None, 0, 1 or 2 (Keras's convention), got {self.verbose!r}.")
         for name in ("every", "snapshot_every"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} is a number of steps (at least 1) or None, got {value!r}.")
+            if value is not None:
+                integer_at_least(name, value, unit=" number of steps (or None)")
 
     def progress(self, total: int, every: int | None = None, snapshot_every: int | None = None) -> Progress:
         """A :class:`Progress` of ``total`` steps; ``every`` and ``snapshot_every`` are the defaults of

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlpy.course.arguments import integer_at_least
+
 WINDOW = 60  # the book's maxlen
 STEP = 3  # the book's stride between training windows
 
@@ -214,9 +216,7 @@ def _seed_window(seed_text: str, vocabulary: CharVocabulary, window: int) -> np.
 
 
 def _check_length(length) -> int:
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ValueError(f"length must be a positive integer number of characters, got {length!r}")
-    return int(length)
+    return integer_at_least("length", length, unit=" number of characters")
 
 
 def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int,
@@ -482,9 +482,7 @@ class TextGenerator:
             raise ValueError("temperatures must be a number or a non-empty list of numbers.")
         if not greedy:
             temperatures = np.array([_check_temperature(t) for t in temperatures])
-        if (isinstance(samples_per_temperature, bool) or not isinstance(samples_per_temperature, (int, np.integer))
-                or samples_per_temperature < 1):
-            raise ValueError(f"samples_per_temperature must be a positive integer, got {samples_per_temperature!r}")
+        integer_at_least("samples_per_temperature", samples_per_temperature)
         if top_k is not None:
             if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) \
                     or not 1 <= top_k <= self.vocabulary.size:

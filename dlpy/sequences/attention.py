@@ -14,6 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from dlpy.course.arguments import integer_at_least
+
 
 def scaled_dot_product_attention(queries, keys, values, mask=None):
     """``softmax(q k^T / sqrt(d)) v`` for ``(batch, positions, d)`` tensors; ``mask`` (batch, positions)
@@ -35,8 +37,7 @@ class PositionalEmbedding(layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("sequence_length", sequence_length), ("vocabulary_size", vocabulary_size),
                             ("dim", dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            integer_at_least(name, value)
         self.sequence_length, self.vocabulary_size, self.dim = sequence_length, vocabulary_size, dim
         self.tokens = layers.Embedding(vocabulary_size, dim, name="tokens")
         self.positions = layers.Embedding(sequence_length, dim, name="positions")

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+from dlpy.course.arguments import integer_at_least
 
 
 def window_span(sequence_length: int, sampling_rate: int) -> int:
     """How many raw steps one window covers, first reading to last included. Taught in chapter 13."""
-    return (_positive("sequence_length", sequence_length) - 1) * _positive("sampling_rate", sampling_rate) + 1
+    readings = integer_at_least("sequence_length", sequence_length)
+    return (readings - 1) * integer_at_least("sampling_rate", sampling_rate) + 1
 
 
 def forecast_windows(features, target, *, sequence_length: int, sampling_rate: int, horizon: int,
@@ -57,7 +54,7 @@ def forecast_windows(features, target, *, sequence_length: int, sampling_rate: i
         raise ValueError(f"features is (steps, features) and target (steps,), of the same length; got shapes "
                          f"{features.shape} and {target.shape}.")
     span = window_span(sequence_length, sampling_rate)
-    offset = span - 1 + _positive("horizon", horizon)  # from a window's first reading to its target
+    offset = span - 1 + integer_at_least("horizon", horizon)  # from a window's first reading to its target
     last_start = len(target) - 1 - offset
     end = last_start + 1 if end is None else min(int(end), last_start + 1)
     if not 0 <= start < end:
@@ -80,9 +77,8 @@ def interleaved_blocks(num_steps: int, block_steps: int, gap_steps: int,
     window's span plus its horizon no window of one split sees a reading near another's. (The book
     splits 50/25/25 in time order, which on half a year puts winter in training and summer in the
     test set.) Taught in chapter 13."""
-    block_steps, num_steps = _positive("block_steps", block_steps), _positive("num_steps", num_steps)
-    if isinstance(gap_steps, bool) or not isinstance(gap_steps, (int, np.integer)) or gap_steps < 0:
-        raise ValueError(f"gap_steps must be an integer of at least 0, got {gap_steps!r}.")
+    block_steps, num_steps = integer_at_least("block_steps", block_steps), integer_at_least("num_steps", num_steps)
+    integer_at_least("gap_steps", gap_steps, minimum=0)
     unknown = sorted(set(pattern) - set(SPLITS))
     if unknown or not pattern:
         raise ValueError(f"pattern names splits among {SPLITS}; got {tuple(pattern)!r}.")
@@ -119,7 +115,7 @@ def block_windows(features, target, blocks, *, sequence_length: int, sampling_ra
     Taught in chapter 13."""
     import tensorflow as tf
 
-    offset = window_span(sequence_length, sampling_rate) - 1 + _positive("horizon", horizon)
+    offset = window_span(sequence_length, sampling_rate) - 1 + integer_at_least("horizon", horizon)
     parts = []
     for start, end in blocks:
         if end - start > offset:  # room for at least one window and its target
