@@ -190,7 +190,7 @@ def execute(path: Path, profile: str, build: Path, timeout: int | None = None, h
                                + _tail(log_path))
     elif isinstance(failure, CellExecutionError):
         stopped = stop is not None and stop.signal is not None  # a Ctrl-C in a terminal reaches the kernel too
-        error = _describe_failure(notebook, failure)
+        error = _describe_failure(notebook, failure, code_cells, running["index"])
     else:  # the kernel could not start, etc.
         error = f"{type(failure).__name__}: {failure} (the kernel's messages: {log_path})"
     seconds = time.time() - start
@@ -233,20 +233,12 @@ def _describe_cell(notebook, index, code_cells, what: str) -> str:
     return "\n".join(lines)
 
 
-def _describe_failure(notebook, failure) -> str:
-    failing = None
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-            failing = (index, cell)
-    lines = []
-    if failing:
-        index, cell = failing
-        error = next(o for o in cell.outputs if o.get("output_type") == "error")
-        lines.append(f"cell {index}:")
-        lines += ["    " + line for line in cell.source.splitlines()[:15]]
-        lines.append(f"{error.get('ename')}: {error.get('evalue')}")
-    else:
-        lines.append(str(failure).strip().splitlines()[-1] if str(failure).strip() else type(failure).__name__)
-    return "\n".join(lines)
+def _describe_failure(notebook, failure, code_cells, index) -> str:
+    """A failing cell, found by its error output (else the cell that was running), as
+    :func:`_describe_cell` writes it, with the error's name and message."""
+    for number, cell in enumerate(notebook.cells):
+        error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if cell.cell_type == "code" and error is not None:
+            return _describe_cell(notebook, number, code_cells, f"{error.get('ename')}: {error.get('evalue')}")
+    text = str(failure).strip()
+    return _describe_cell(notebook, index, code_cells, text.splitlines()[-1] if text else type(failure).__name__)
