@@ -1,4 +1,4 @@
-"""Iterations per second of the style-transfer and DeepDream steps (chapters 13-14): the compiled
+"""Iterations per second of the style-transfer and DeepDream steps (chapters 18-19): the compiled
 ``tf.function`` step, the same with XLA (``jit_compile=True``), and the same Python function run
 eagerly, all in one run; plus the achieved GFLOP/s against a plain ``tf.matmul`` measured alongside.
 

@@ -1,10 +1,10 @@
-"""Text sampling speed (chapter 12): dlpy's compiled sampler against the book's loop, same model,
+"""Text sampling speed (chapter 17): dlpy's compiled sampler against the book's loop, same model,
 same temperature, measured in one run.
 
     KERAS_HOME=... python benchmarks/bench_text_sampling.py [--book-chars 40] [--chars 2000]
 
-The model is the last per-epoch checkpoint of chapter 12's notebook when one exists
-(``build/checkpoints/12_text_generation/<profile>/``), else a freshly initialized ``LSTM(128)``
+The model is the last per-epoch checkpoint of chapter 17's notebook when one exists
+(``build/checkpoints/17_text_generation/<profile>/``), else a freshly initialized ``LSTM(128)``
 (the speed does not depend on the weights). Printed, in characters per second:
 
 - the book's loop: one ``model.predict`` on the 60-character window per character, NumPy draw;
@@ -42,10 +42,10 @@ TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 
 def load_model(vocabulary_size: int):
     for profile in ("full", "quick", "smoke"):
-        found = training.epoch_checkpoints(training.checkpoint_dir("12_text_generation", profile))
+        found = training.epoch_checkpoints(training.checkpoint_dir("17_text_generation", profile))
         if found:
             return keras.models.load_model(found[-1]), f"checkpoint {found[-1]}"
-    return text.build_char_lstm(vocabulary_size), "untrained LSTM(128) (no chapter 12 checkpoint found)"
+    return text.build_char_lstm(vocabulary_size), "untrained LSTM(128) (no chapter 17 checkpoint found)"
 
 
 def chars_per_second(function, characters: int) -> float:

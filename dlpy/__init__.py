@@ -15,7 +15,7 @@ The package, by concern (dependencies run one way, top to bottom)::
     dlpy.plots       training curves and image grids
     dlpy.training    K-fold validation and resumable training
     dlpy.viz         visualizing what convnets learn (chapters 08-11)
-    dlpy.generative  text generation, DeepDream, style transfer, VAE, GAN, PixelCNN (chapters 12-16)
+    dlpy.generative  text generation, DeepDream, style transfer, VAE, GAN, PixelCNN (chapters 17-21)
     dlpy.sequences   attention, the Transformer encoder, forecasting windows (text and timeseries)
 
 Subpackages and modules are imported on first use (``dlpy.viz.gradcam``) so that ``import dlpy``

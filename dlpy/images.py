@@ -90,7 +90,7 @@ def check_image_tensor(images, image_shape, owner: str = "The model"):
     """Check a batch tensor inside a (traced) Keras or TensorFlow step against ``image_shape``
     ``(height, width, channels)`` and return it. Static dimensions are checked at once; where the
     graph leaves a dimension open, the check runs with the graph, as a control dependency of the
-    returned tensor, so it fails before any layer sees the images. Taught in chapter 15."""
+    returned tensor, so it fails before any layer sees the images. Taught in chapter 20."""
     shape = tuple(None if d is None else int(d) for d in images.shape)
     expected = tuple(int(d) for d in image_shape)
     problem = _shape_problem(shape, expected, "the images", owner, 1)
@@ -109,14 +109,14 @@ def check_image_tensor(images, image_shape, owner: str = "The model"):
 
 def resize(image, size):
     """Bilinear resize of one ``(H, W, C)`` image to ``size=(height, width)``, as a float32 tensor.
-    Taught in chapter 13."""
+    Taught in chapter 18."""
     import tensorflow as tf
 
     return tf.image.resize(single_image(image, name="image"), tuple(int(s) for s in size))
 
 
 def to_uint8(image) -> np.ndarray:
-    """A displayable ``uint8`` copy of an RGB 0-255 image. Taught in chapter 13."""
+    """A displayable ``uint8`` copy of an RGB 0-255 image. Taught in chapter 18."""
     return np.clip(np.asarray(image), 0, 255).round().astype("uint8")
 
 
@@ -134,7 +134,7 @@ def displayable(image) -> np.ndarray:
 
 def to_unit_range(images) -> np.ndarray:
     """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` as float32 in [0, 1] with a channel axis.
-    Taught in chapter 15."""
+    Taught in chapter 20."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]

@@ -1,5 +1,5 @@
 """Training helpers: K-fold cross-validation for small data (chapter 03) and resumable training,
-a ``fit`` that picks up where an interrupted run stopped (chapter 12); any chapter can use them.
+a ``fit`` that picks up where an interrupted run stopped (chapter 17); any chapter can use them.
 
 **K-fold validation** (:func:`cross_validate`): features standardized with the statistics of each
 run's own training folds (:func:`normalize`), one fresh model per fold, the folds' curves averaged
@@ -41,7 +41,7 @@ HISTORY_FILE = "history.csv"
 def checkpoint_dir(chapter: str | None = None, run: str | None = None) -> Path:
     """``build/checkpoints/<chapter>/<run>``: ``chapter`` defaults to the one given to
     :func:`dlpy.setup`, ``run`` to its profile (so a ``smoke`` run never resumes a ``quick`` one).
-    Taught in chapter 12."""
+    Taught in chapter 17."""
     from dlpy.course.results import build_dir
     from dlpy.course.settings import current_settings
 
@@ -58,7 +58,7 @@ def checkpoint_dir(chapter: str | None = None, run: str | None = None) -> Path:
 def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary path)`` beside ``path``, flush it to disk, then rename it to ``path``: a
     reader sees the old file or the whole new one, never a part. The temporary name keeps the
-    suffix (Keras checks it) and starts with a dot. Taught in chapter 12."""
+    suffix (Keras checks it) and starts with a dot. Taught in chapter 17."""
     path = Path(path)
     temporary = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
     try:
@@ -101,7 +101,7 @@ def _epoch_of(path: Path) -> int | None:
 
 def epoch_checkpoints(directory) -> list[Path]:
     """The finished epochs' model files in ``directory`` (each with its ``.json``), oldest first.
-    Taught in chapter 12."""
+    Taught in chapter 17."""
     directory = Path(directory)
     found = [p for p in directory.glob("epoch_*.keras")
              if _epoch_of(p) is not None and p.with_suffix(".json").exists()]
@@ -121,7 +121,7 @@ def _read_record(checkpoint: Path) -> dict | None:
 
 def is_interrupted(directory) -> bool:
     """True when ``directory`` holds checkpoints of a run that stopped before its last epoch.
-    Taught in chapter 12."""
+    Taught in chapter 17."""
     checkpoints = epoch_checkpoints(directory)
     if not checkpoints:
         return False
@@ -131,7 +131,7 @@ def is_interrupted(directory) -> bool:
 
 def read_history(directory) -> dict[str, list[float]]:
     """The metrics of every finished epoch, from the newest readable checkpoint of ``directory``.
-    Taught in chapter 12."""
+    Taught in chapter 17."""
     for checkpoint in reversed(epoch_checkpoints(directory)):
         record = _read_record(checkpoint)
         if record is not None:
@@ -143,7 +143,7 @@ def read_history(directory) -> dict[str, list[float]]:
 class EpochCheckpoint(keras.callbacks.Callback):
     """The callback of :func:`fit_resumable`: after each epoch, the model and the history so far, each
     written atomically (the model first; the ``.json`` makes the epoch count). With ``keep_all=False``
-    only the newest checkpoint is kept. Taught in chapter 12."""
+    only the newest checkpoint is kept. Taught in chapter 17."""
 
     def __init__(self, directory, epochs: int, history: dict | None = None, keep_all: bool = True):
         super().__init__()
@@ -231,7 +231,7 @@ def fit_resumable(model, x=None, y=None, *, directory, epochs: int, callbacks=No
 
         history = fit_resumable(model, x, y, directory=checkpoint_dir(), epochs=20, batch_size=128)
 
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     if "initial_epoch" in fit_kwargs:
         raise TypeError("fit_resumable() finds the initial epoch itself; do not pass initial_epoch.")

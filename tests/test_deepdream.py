@@ -1,4 +1,4 @@
-"""Chapter 13: DeepDream's loss, octaves and ascent, on a small hand-built model."""
+"""Chapter 18: DeepDream's loss, octaves and ascent, on a small hand-built model."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Chapter 16: which weights each phase of the GAN step moves, the losses against NumPy, the
+"""Chapter 21: which weights each phase of the GAN step moves, the losses against NumPy, the
 generator's range, label noise, the sample-grid callback and latent interpolation."""
 
 import keras

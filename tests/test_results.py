@@ -38,3 +38,14 @@ def test_record_before_setup_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setattr(settings, "_current", None)
     with pytest.raises(RuntimeError, match="dlpy.setup"):
         dlpy.record("x", 1.0)
+
+
+def test_rows_filed_under_a_renumbered_chapter_read_under_its_new_name(build):
+    old = {"chapter": "16_dcgan", "metric": "fid", "value": 9.0, "book": None, "profile": "smoke",
+           "device": "CPU", "wall_time_s": 1.0, "note": "", "recorded_at": "2026-11-01 10:00:00"}
+    newer = dict(old, chapter="21_dcgan", value=5.0, recorded_at="2026-12-01 10:00:00")
+    other = dict(old, chapter="12_text_generation", metric="loss", value=1.5)
+    (build / "results.json").write_text(json.dumps([newer, old, other]))
+    rows = results.load_results()
+    assert [(r["chapter"], r["metric"], r["value"]) for r in rows] == [
+        ("17_text_generation", "loss", 1.5), ("21_dcgan", "fid", 5.0)]

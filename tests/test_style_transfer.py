@@ -1,4 +1,4 @@
-"""Chapter 14: style-transfer losses against NumPy references, the compiled loop, the fast network."""
+"""Chapter 19: style-transfer losses against NumPy references, the compiled loop, the fast network."""
 
 import keras
 import numpy as np

@@ -1,4 +1,4 @@
-"""Chapter 12 (dlpy.generative.text_generation): vectorization, the model, temperature / top-k sampling and the
+"""Chapter 17 (dlpy.generative.text_generation): vectorization, the model, temperature / top-k sampling and the
 compiled sampler against the book's slow loop."""
 
 import keras

@@ -188,8 +188,8 @@ def test_checkpoint_dir_uses_chapter_and_profile(tmp_path, monkeypatch):
     import dlpy
 
     monkeypatch.setenv("DLPY_BUILD_DIR", str(tmp_path))
-    dlpy.setup("12_text_generation", profile="smoke", quiet=True)
-    assert training.checkpoint_dir() == tmp_path / "checkpoints" / "12_text_generation" / "smoke"
+    dlpy.setup("17_text_generation", profile="smoke", quiet=True)
+    assert training.checkpoint_dir() == tmp_path / "checkpoints" / "17_text_generation" / "smoke"
 
 
 def test_bad_arguments(tmp_path):

@@ -1,4 +1,4 @@
-"""Chapter 15: the sampling layer, the two loss terms against NumPy references, one training step,
+"""Chapter 20: the sampling layer, the two loss terms against NumPy references, one training step,
 bad input, the latent-space helpers and the Fashion-MNIST loader."""
 
 import gzip

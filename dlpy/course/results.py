@@ -41,6 +41,16 @@ class ResultsFileError(ValueError):
 
 REQUIRED = ("chapter", "metric", "value", "book", "profile", "device", "wall_time_s")
 
+# Chapters that were renumbered when chapters 12-16 (sequences, Keras, architectures, best practices)
+# arrived: rows an older run filed under the old name are read under the new one.
+RENUMBERED = {
+    "12_text_generation": "17_text_generation",
+    "13_deepdream": "18_deepdream",
+    "14_style_transfer": "19_style_transfer",
+    "15_vae": "20_vae",
+    "16_dcgan": "21_dcgan",
+}
+
 
 def load_results(path: Path | None = None) -> list[dict]:
     """The rows of the results table (``[]`` when there is none yet); a damaged file is a
@@ -61,6 +71,12 @@ def load_results(path: Path | None = None) -> list[dict]:
     if problem:
         raise ResultsFileError(f"The results table {path} is damaged: {problem}. Move it aside (mv '{path}' "
                                f"'{path}.bak'); the next dlpy.record or `dlpy run` starts a new one.")
+    if any(row["chapter"] in RENUMBERED for row in rows):
+        newest = {}
+        for row in sorted(rows, key=lambda r: r.get("recorded_at", "")):
+            row["chapter"] = RENUMBERED.get(row["chapter"], row["chapter"])
+            newest[row["chapter"], row["metric"], row["profile"]] = row
+        rows = sorted(newest.values(), key=lambda r: (r["chapter"], r["profile"], r["metric"]))
     return rows
 
 

@@ -126,7 +126,7 @@ def describe_device() -> str:
 def default_jit_compile():
     """XLA (``"auto"``) on a GPU; off on a CPU, where it makes the course's small convolutional
     models slower (measured 1.3-2.5x here). The VAE, GAN and PixelCNN use it as their
-    ``compile(jit_compile=...)`` default. Taught in chapter 15."""
+    ``compile(jit_compile=...)`` default. Taught in chapter 20."""
     return "auto" if _gpus() else False
 
 

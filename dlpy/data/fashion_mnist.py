@@ -4,7 +4,7 @@
 ``$KERAS_HOME/datasets/fashion-mnist``. When they are missing and the Debian package is installed
 (``apt-get install dataset-fashion-mnist`` puts the same four files in
 ``/usr/share/datasets/fashion-mnist``), :func:`load_fashion_mnist` links them into the cache first.
-Taught in chapter 15 (and used again in chapter 16).
+Taught in chapter 20 (and used again in chapter 21).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _entries():
 
 def link_debian_copy(folder: Path | str = DEBIAN_FOLDER) -> list[Path]:
     """Link the Debian package's files into the Keras cache where the cache lacks them; return the links
-    made. Taught in chapter 15."""
+    made. Taught in chapter 20."""
     folder = Path(folder)
     made = []
     for entry in _entries():
@@ -55,7 +55,7 @@ def load_fashion_mnist(debian_folder: Path | str = DEBIAN_FOLDER):
 
     Missing cache files are linked from ``debian_folder`` when it has them, else fetched; without them
     and without a network, :class:`~dlpy.data.DataNotAvailableError` names every missing file, its URL
-    and the Debian package. Taught in chapter 15.
+    and the Debian package. Taught in chapter 20.
     """
     if is_writable(keras_home()):
         link_debian_copy(debian_folder)

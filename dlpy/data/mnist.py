@@ -1,4 +1,4 @@
-"""MNIST handwritten digits through ``keras.datasets.mnist``. Taught in chapter 05 (and used in 15-16)."""
+"""MNIST handwritten digits through ``keras.datasets.mnist``. Taught in chapter 05 (and used in 20-21)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The course's sample photos (the elephant, the cat, Starry Night, Tuebingen), scikit-image samples and
-files by path, loaded as RGB arrays. Taught in chapters 08-14."""
+files by path, loaded as RGB arrays. Taught in chapters 08-19."""
 
 from __future__ import annotations
 

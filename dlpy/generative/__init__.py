@@ -1,4 +1,4 @@
-"""Generative deep learning (chapters 12-16): character-level text generation, DeepDream, neural
+"""Generative deep learning (chapters 17-21): character-level text generation, DeepDream, neural
 style transfer and fast style transfer, variational autoencoders, GANs and PixelCNN.
 
 Modules are imported on first use: ``from dlpy.generative import vae`` or ``dlpy.generative.vae``.

@@ -1,8 +1,8 @@
-"""DeepDream (chapter 13): gradient ascent on a photo to amplify what chosen layers respond to,
+"""DeepDream (chapter 18): gradient ascent on a photo to amplify what chosen layers respond to,
 with random jitter per step and octaves with detail reinjection.
 
 Images are RGB 0-255 ``(H, W, 3)`` arrays; the backbone's ``preprocess`` runs inside the compiled
-step, so the step size is in pixel units for every backbone. Taught in chapter 13.
+step, so the step size is in pixel units for every backbone. Taught in chapter 18.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ BORDER = 2  # pixels of each activation map left out of the loss (border artefac
 def dream_loss(activations, weights) -> tf.Tensor:
     """The DeepDream objective: ``sum_l w_l * mean(a_l^2)`` over each layer's activations, without a
     ``BORDER``-pixel frame. ``activations``: list of (B, H, W, C) tensors; ``weights``: one per layer.
-    Taught in chapter 13."""
+    Taught in chapter 18."""
     if len(activations) != len(weights):
         raise ValueError(f"One weight per layer: {len(activations)} activations, {len(weights)} weights")
     loss = tf.constant(0.0)
@@ -56,7 +56,7 @@ def dream_loss(activations, weights) -> tf.Tensor:
 
 def octave_shapes(shape, num_octaves: int = 3, octave_scale: float = 1.4) -> list[tuple[int, int]]:
     """Image sizes of the octaves, smallest first and the original last: ``shape / scale**i`` for
-    ``i = num_octaves-1 ... 0`` (rounded down, as in the book). Taught in chapter 13."""
+    ``i = num_octaves-1 ... 0`` (rounded down, as in the book). Taught in chapter 18."""
     if num_octaves < 1:
         raise ValueError(f"num_octaves must be >= 1, got {num_octaves}")
     if octave_scale <= 1:
@@ -74,7 +74,7 @@ class DreamOptions:
     image sizes, each ``octave_scale`` times the previous one, ``steps_per_octave`` gradient-ascent
     steps of ``learning_rate`` (pixel units) on each, images rolled by up to ``jitter`` pixels per
     step, an octave stopped once the loss passes ``max_loss``, and the ``seed`` of the rolls.
-    Taught in chapter 13."""
+    Taught in chapter 18."""
 
     num_octaves: int = 3
     octave_scale: float = 1.4
@@ -100,7 +100,7 @@ class DeepDream:
 
     ``DeepDream(load_backbone("mobilenet"), {"conv_pw_8_relu": 1.0}).dream(photo)``. Layers are named
     as in :func:`dlpy.models.introspection.feature_model`; unknown names raise an error listing the layers.
-    Taught in chapter 13.
+    Taught in chapter 18.
     """
 
     def __init__(self, backbone, layers=None, *, preprocess=None, jit_compile: bool = False):
@@ -199,7 +199,7 @@ class DeepDream:
 
             dream, progress = DeepDream(backbone, {"conv_pw_8_relu": 1.0}).dream(photo, DreamOptions(num_octaves=4))
 
-        Taught in chapter 13."""
+        Taught in chapter 18."""
         options = options or DreamOptions()
         display = display or Display()
         original = single_image(image, RGB, min_size=8)

@@ -1,6 +1,6 @@
 """Fast feed-forward style transfer (Johnson et al. 2016; Ulyanov et al.'s instance normalization):
 train a small image-transformation network once against the style-transfer losses of
-:mod:`dlpy.generative.style_transfer`, then stylize any photo in one forward pass. Taught in chapter 14.
+:mod:`dlpy.generative.style_transfer`, then stylize any photo in one forward pass. Taught in chapter 19.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ DOWNSAMPLING = 4  # two stride-2 convolutions: sizes are padded to a multiple of
 
 def instance_norm(name: str) -> keras.layers.Layer:
     """Instance normalization: each image's channels normalized over its own pixels, with a learned
-    scale and shift (``GroupNormalization`` with one group per channel). Taught in chapter 14."""
+    scale and shift (``GroupNormalization`` with one group per channel). Taught in chapter 19."""
     return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
 
@@ -38,7 +38,7 @@ def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, add_input: boo
     normalization after every hidden convolution. Johnson et al. use ``(32, 64, 128)`` and 5 blocks.
     ``add_input=True`` adds the photo to the output (clipped to 0-255), so the untrained network is
     close to the identity and a short training only has to learn the style; ``False`` is Johnson's.
-    Taught in chapter 14.
+    Taught in chapter 19.
     """
     small, medium, large = filters
     inputs = keras.Input((None, None, 3), name="photo")
@@ -66,7 +66,7 @@ def transform_net(filters=(16, 32, 64), residual_blocks: int = 3, add_input: boo
 
 def stylize(net: keras.Model, image) -> np.ndarray:
     """One forward pass of a trained network over one photo of any size (reflect-padded to a multiple
-    of 4, then cropped back). Returns RGB 0-255 (H, W, 3). Taught in chapter 14."""
+    of 4, then cropped back). Returns RGB 0-255 (H, W, 3). Taught in chapter 19."""
     image = single_image(image, RGB, min_size=8)
     height, width = image.shape[:2]
     pad_h, pad_w = -height % DOWNSAMPLING, -width % DOWNSAMPLING
@@ -79,7 +79,7 @@ class FastStyleTrainer:
     takes the style image's Gram matrices, with the losses of :class:`dlpy.generative.style_transfer.StyleTransfer`.
 
     ``trainer = FastStyleTrainer(net, transfer, transfer.style_target(style))``;
-    ``trainer.fit(batches, steps=300)``. Taught in chapter 14.
+    ``trainer.fit(batches, steps=300)``. Taught in chapter 19.
     """
 
     def __init__(self, net: keras.Model, transfer: StyleTransfer, style_targets, weights: LossWeights | None = None,
@@ -118,7 +118,7 @@ class FastStyleTrainer:
     def fit(self, batches, steps: int, display: Display | None = None):
         """``steps`` training steps over ``batches`` (an iterable of (B, H, W, 3) RGB 0-255 batches,
         repeated as needed), progress shown as ``display`` says (no images: there is none to show).
-        Returns a :class:`dlpy.generative.progress.Progress` with the losses per step. Taught in chapter 14."""
+        Returns a :class:`dlpy.generative.progress.Progress` with the losses per step. Taught in chapter 19."""
         integer_at_least("steps", steps)
         progress = (display or Display()).progress(steps)
         step = 0
@@ -139,7 +139,7 @@ class FastStyleTrainer:
 def load_photos(count: int, size: int, source: str = "cats_and_dogs_small", seed: int = 0) -> np.ndarray:
     """``count`` training photos, center-cropped and resized to ``size`` x ``size``, RGB 0-255:
     the cats-vs-dogs training images, or ``source="skimage"`` for scikit-image's samples.
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     from dlpy.data import extract, load_image
 
     if source == "skimage":

@@ -1,5 +1,5 @@
 """Deep convolutional GANs: a generator and a discriminator trained against each other with a
-custom ``train_step``. Taught in chapter 16.
+custom ``train_step``. Taught in chapter 21.
 
 Each step has two phases. The discriminator phase shows the discriminator real images (target 1)
 and generated ones (target 0), with a little noise on the targets, and updates only the
@@ -25,18 +25,18 @@ from dlpy.plots import history_dict
 
 def to_tanh_range(images) -> np.ndarray:
     """uint8 (or [0, 1]) images as float32 in [-1, 1] with a channel axis: the range of a tanh
-    generator. Taught in chapter 16."""
+    generator. Taught in chapter 21."""
     return to_unit_range(images) * 2.0 - 1.0
 
 
 def from_tanh_range(images) -> np.ndarray:
-    """Generator output in [-1, 1] back to [0, 1] for display. Taught in chapter 16."""
+    """Generator output in [-1, 1] back to [0, 1] for display. Taught in chapter 21."""
     return np.clip((np.asarray(images) + 1.0) / 2.0, 0.0, 1.0)
 
 
 def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 32), batch_norm: bool = True):
     """Dense to a small feature map, a Conv2DTranspose stack (stride 2, batch normalization as in the
-    DCGAN paper, LeakyReLU) up to the image size, and a tanh output in [-1, 1]. Taught in chapter 16."""
+    DCGAN paper, LeakyReLU) up to the image size, and a tanh output in [-1, 1]. Taught in chapter 21."""
     channels = image_shape[2]
     start_height, start_width = upsampling_start(image_shape, len(filters), "generator")
     inputs = keras.Input(shape=(latent_dim,), name="z")
@@ -54,7 +54,7 @@ def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 
 
 def build_discriminator(image_shape=MNIST_SHAPE, filters=(32, 64), dropout: float = 0.3):
     """Strided convolutions with LeakyReLU, dropout, and one logit ("real" when positive). Taught in
-    chapter 16."""
+    chapter 21."""
     inputs = keras.Input(shape=image_shape, name="image")
     x = inputs
     for f in filters:
@@ -69,7 +69,7 @@ def build_discriminator(image_shape=MNIST_SHAPE, filters=(32, 64), dropout: floa
 def discriminator_targets(batch_size, label_noise: float, seed=None):
     """Targets for ``batch_size`` real images followed by as many fakes: real ``1 - u``, fake ``u``,
     ``u`` uniform in [0, label_noise]. Noisy targets keep the discriminator from becoming
-    overconfident too early. Taught in chapter 16."""
+    overconfident too early. Taught in chapter 21."""
     noise = label_noise * keras.random.uniform((2 * batch_size, 1), seed=seed)
     targets = ops.concatenate([ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], axis=0)
     return ops.abs(targets - noise)
@@ -86,7 +86,7 @@ class GAN(keras.Model):
     ``compile(d_optimizer=..., g_optimizer=...)`` gives each network its own optimizer. One
     ``train_step`` runs :meth:`discriminator_step` then :meth:`generator_step` and reports
     ``d_loss`` and ``g_loss`` (epoch means). ``label_noise`` moves the discriminator's targets
-    into the data by up to that much (real in [1 - noise, 1], fake in [0, noise]). Taught in chapter 16.
+    into the data by up to that much (real in [1 - noise, 1], fake in [0, noise]). Taught in chapter 21.
     """
 
     def __init__(self, generator, discriminator, label_noise: float = 0.05, seed=None, **kwargs):
@@ -203,14 +203,14 @@ def build_gan(latent_dim: int = 64, image_shape=MNIST_SHAPE, label_noise: float 
         gan.compile()
         gan.fit(to_tanh_range(digits), batch_size=64, epochs=10)
 
-    Taught in chapter 16."""
+    Taught in chapter 21."""
     return GAN(build_generator(latent_dim, image_shape, generator_filters),
                build_discriminator(image_shape, discriminator_filters),
                label_noise=label_noise, seed=seed, name="dcgan")
 
 
 def generate(generator, z, batch_size: int = 256) -> np.ndarray:
-    """Images in [0, 1] generated from latent points ``z``. Taught in chapter 16."""
+    """Images in [0, 1] generated from latent points ``z``. Taught in chapter 21."""
     z = np.asarray(z, "float32")
     latent_dim = int(generator.input_shape[-1])
     if z.ndim != 2 or z.shape[1] != latent_dim:
@@ -221,7 +221,7 @@ def generate(generator, z, batch_size: int = 256) -> np.ndarray:
 class SampleGrid(keras.callbacks.Callback):
     """Generate from the same latent points at the start and after every epoch; keep each grid
     (``self.grids``, ``self.epochs``) and save it as ``epoch_NNN.png`` in ``directory``. Taught in
-    chapter 16."""
+    chapter 21."""
 
     def __init__(self, latent_points, directory=None, columns: int = 8):
         super().__init__()
@@ -250,7 +250,7 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 def plot_sample_evolution(callback: SampleGrid, count: int = 4):
-    """The callback's grids at ``count`` epochs from first to last, side by side. Taught in chapter 16."""
+    """The callback's grids at ``count`` epochs from first to last, side by side. Taught in chapter 21."""
     from dlpy.plots import show_images
 
     if not callback.grids:
@@ -261,7 +261,7 @@ def plot_sample_evolution(callback: SampleGrid, count: int = 4):
 
 
 def plot_losses(history, ax=None):
-    """Discriminator and generator loss per epoch. Taught in chapter 16."""
+    """Discriminator and generator loss per epoch. Taught in chapter 21."""
     import matplotlib.pyplot as plt
 
     logs = history_dict(history)
@@ -280,7 +280,7 @@ def plot_losses(history, ax=None):
 
 def interpolate_latents(z_a, z_b, steps: int = 8, spherical: bool = True) -> np.ndarray:
     """``steps`` points from ``z_a`` to ``z_b`` (ends included); ``spherical`` follows the great circle
-    (slerp), which keeps the points at the typical norm of Gaussian samples. Taught in chapter 16."""
+    (slerp), which keeps the points at the typical norm of Gaussian samples. Taught in chapter 21."""
     z_a, z_b = np.asarray(z_a, "float64"), np.asarray(z_b, "float64")
     if z_a.shape != z_b.shape or z_a.ndim != 1:
         raise ValueError(f"Two latent points of the same 1-D shape are needed, got {z_a.shape} and {z_b.shape}.")
@@ -296,7 +296,7 @@ def interpolate_latents(z_a, z_b, steps: int = 8, spherical: bool = True) -> np.
 
 def pixel_classifier(images, labels, neighbors: int = 5):
     """A k-nearest-neighbor classifier on raw pixels (scikit-learn), to label generated images
-    without training a network. Returns ``predict(images) -> labels``. Taught in chapter 16."""
+    without training a network. Returns ``predict(images) -> labels``. Taught in chapter 21."""
     from sklearn.neighbors import KNeighborsClassifier
 
     flat = to_unit_range(images).reshape(len(images), -1)
@@ -312,7 +312,7 @@ def pixel_classifier(images, labels, neighbors: int = 5):
 def class_latent_means(generator, classify, count: int = 2000, seed: int = 0):
     """Generate ``count`` images from random latent points, label them with ``classify`` and return
     ``(means, counts)``: for each label, the mean latent point of its images and how many there were.
-    Taught in chapter 16."""
+    Taught in chapter 21."""
     z = np.random.default_rng(seed).standard_normal((count, int(generator.input_shape[-1]))).astype("float32")
     labels = np.asarray(classify(generate(generator, z)))
     means = {int(k): z[labels == k].mean(axis=0) for k in np.unique(labels)}
@@ -323,7 +323,7 @@ def class_latent_means(generator, classify, count: int = 2000, seed: int = 0):
 def rescale_to_prior_norm(z) -> np.ndarray:
     """Latent points scaled to norm ``sqrt(latent_dim)``, where samples of N(0, I) concentrate. An
     average of many latent points lies near the origin, a region the generator never saw in
-    training; rescaled, it decodes like a typical sample. Taught in chapter 16."""
+    training; rescaled, it decodes like a typical sample. Taught in chapter 21."""
     z = np.asarray(z, "float32")
     norms = np.linalg.norm(z, axis=-1, keepdims=True)
     return z * np.sqrt(z.shape[-1]) / np.maximum(norms, 1e-12)

@@ -1,6 +1,6 @@
 """PixelCNN (van den Oord et al. 2016) on binarized images: masked convolutions that make each
 pixel's prediction depend only on the pixels before it in raster order, and batched autoregressive
-sampling in one compiled loop. Taught in chapter 16 (a closing section of the generative models).
+sampling in one compiled loop. Taught in chapter 21 (a closing section of the generative models).
 
 A mask of type **A** (first layer) hides the center pixel and everything after it, so the network never
 sees the pixel it predicts; type **B** (later layers) lets a position see its own earlier features,
@@ -19,7 +19,7 @@ from dlpy.images import check_image_tensor, to_unit_range
 
 def causal_mask(kernel_size: int, mask_type: str) -> np.ndarray:
     """The ``(k, k)`` 0/1 mask: rows above the center, and the center row left of the center; the
-    center itself only for type ``"B"``. Taught in chapter 16."""
+    center itself only for type ``"B"``. Taught in chapter 21."""
     if mask_type not in ("A", "B"):
         raise ValueError(f"mask_type is 'A' (first layer) or 'B' (later layers), got {mask_type!r}")
     if kernel_size % 2 == 0 or kernel_size < 1:
@@ -36,7 +36,7 @@ def causal_mask(kernel_size: int, mask_type: str) -> np.ndarray:
 @keras.saving.register_keras_serializable(package="dlpy")
 class MaskedConv2D(layers.Conv2D):
     """A ``Conv2D`` (stride 1, ``"same"`` padding) whose kernel is multiplied by :func:`causal_mask`
-    on every call, so masked weights never act, whatever the optimizer does to them. Taught in chapter 16."""
+    on every call, so masked weights never act, whatever the optimizer does to them. Taught in chapter 21."""
 
     def __init__(self, mask_type: str, filters: int, kernel_size: int, **kwargs):
         kwargs.update(padding="same", strides=1)
@@ -58,7 +58,7 @@ class MaskedConv2D(layers.Conv2D):
 
 def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: int = 4) -> keras.Model:
     """Mask-A 7x7 convolution, residual blocks (1x1, mask-B 3x3, 1x1), two mask-B 1x1 layers and one
-    logit per pixel: the probability that the pixel is on. Taught in chapter 16."""
+    logit per pixel: the probability that the pixel is on. Taught in chapter 21."""
     if image_shape[-1] != 1:
         raise ValueError(f"This PixelCNN models one binary channel; got images with {image_shape[-1]} channels.")
     inputs = keras.Input(shape=image_shape, name="binary_image")
@@ -76,13 +76,13 @@ def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: 
 
 def binarize(images, threshold: float = 0.5) -> np.ndarray:
     """Images as 0/1 float32 with a channel axis (a pixel is on when above ``threshold`` of full
-    brightness). Taught in chapter 16."""
+    brightness). Taught in chapter 21."""
     return (to_unit_range(images) > threshold).astype("float32")
 
 
 def negative_log_likelihood_bits(model, images, batch_size: int = 256) -> float:
     """Mean negative log-likelihood of binary images in bits per image (exact: a PixelCNN's
-    likelihood is a product of per-pixel Bernoullis). Taught in chapter 16."""
+    likelihood is a product of per-pixel Bernoullis). Taught in chapter 21."""
     images = np.asarray(images, "float32")
     check_image_tensor(images, model.input_shape[1:], "This PixelCNN")
     logits = model.predict(images, batch_size=batch_size, verbose=0)
@@ -93,7 +93,7 @@ def negative_log_likelihood_bits(model, images, batch_size: int = 256) -> float:
 def make_sampler(model):
     """A compiled sampler ``sample(count, seed) -> images``: every pixel in raster order, each drawn
     from the model's prediction given the pixels already drawn, for a whole batch at once. The loop
-    over pixels is a ``tf.while_loop`` inside one ``tf.function``. Taught in chapter 16."""
+    over pixels is a ``tf.while_loop`` inside one ``tf.function``. Taught in chapter 21."""
     import tensorflow as tf
 
     height, width, channels = model.input_shape[1:]

@@ -1,6 +1,6 @@
 """Progress of the iterative image algorithms (DeepDream, style transfer, fast style training):
 Keras's own progress bar, the losses of every step, and snapshots of the image as it changes.
-Taught in chapters 13 and 14.
+Taught in chapters 18 and 19.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Display:
     """How an iterative algorithm shows its progress (see :class:`Progress`): ``verbose`` (``None``:
     ``cfg.verbose``; 0: nothing; 1: a live bar; 2: one line every ``every`` steps),
     ``every`` and ``snapshot_every`` steps (``None``: the algorithm's default), a ``label`` printed
-    first, and ``live``: the latest image shown in place in Jupyter. Taught in chapter 13.
+    first, and ``live``: the latest image shown in place in Jupyter. Taught in chapter 18.
 
     ``dream(photo, display=Display(verbose=0, live=False))`` runs silently (:data:`QUIET`)."""
 
@@ -56,7 +56,7 @@ class Progress:
     ``cfg.verbose``), keeps every step's losses in :attr:`history`, the image every
     ``snapshot_every`` steps in :attr:`snapshots` and, in Jupyter with ``live``, shows the latest
     image in place. ``Progress(total=300, every=100)``; ``progress.update(step, image, loss=...)``.
-    Taught in chapters 13 and 14.
+    Taught in chapters 18 and 19.
     """
 
     def __init__(self, total: int, every: int | None = None, snapshot_every: int | None = None,

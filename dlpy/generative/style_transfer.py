@@ -1,4 +1,4 @@
-"""Neural style transfer and its relatives (chapter 14): content, Gram-matrix style and
+"""Neural style transfer and its relatives (chapter 19): content, Gram-matrix style and
 total-variation losses; style transfer, texture synthesis and feature inversion as one compiled
 optimization over the pixels of an image.
 
@@ -7,7 +7,7 @@ one set of weights works at any image size and a style image of another size (th
 gives comparable Gram matrices. The book sums instead, which ties its weights to its image size.
 
 Images are RGB 0-255 ``(H, W, 3)`` arrays; the backbone's ``preprocess`` runs inside the step.
-Taught in chapter 14.
+Taught in chapter 19.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def gram_matrix(features) -> tf.Tensor:
 
     ``(H, W, C)`` gives ``(C, C)``; a batch ``(B, H, W, C)`` gives ``(B, C, C)``. Dividing by the
     number of positions makes Gram matrices of images of different sizes comparable.
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     features = tf.convert_to_tensor(features, dtype=tf.float32)
     if features.shape.rank not in (3, 4):
         raise ValueError(f"gram_matrix needs (H, W, C) or (B, H, W, C) features, got shape {features.shape}")
@@ -46,14 +46,14 @@ def gram_matrix(features) -> tf.Tensor:
 
 
 def content_loss(target_features, features) -> tf.Tensor:
-    """Mean squared difference between two layers' feature maps. Taught in chapter 14."""
+    """Mean squared difference between two layers' feature maps. Taught in chapter 19."""
     return tf.reduce_mean(tf.square(tf.cast(features, tf.float32) - tf.cast(target_features, tf.float32)))
 
 
 def style_loss(target_gram, features) -> tf.Tensor:
     """Gatys et al.'s style loss of one layer, ``sum((G - A)^2) / (4 C^2)``, with ``G`` the Gram
     matrix of ``features`` ((H, W, C) or a batch, averaged) and ``A`` = ``target_gram`` (C, C).
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     gram = gram_matrix(features)
     target_shape = tuple(np.shape(target_gram))
     channels = gram.shape[-1]
@@ -67,7 +67,7 @@ def style_loss(target_gram, features) -> tf.Tensor:
 def total_variation_loss(image, exponent: float = TV_EXPONENT) -> tf.Tensor:
     """The book's total-variation loss, as a mean: ``mean((dx^2 + dy^2) ** 1.25)`` over pixels and
     channels, for one image (H, W, C) or a batch. It penalises noise and favors smooth regions.
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     image = tf.convert_to_tensor(image, dtype=tf.float32)
     if image.shape.rank == 3:
         image = image[tf.newaxis]
@@ -83,7 +83,7 @@ def total_variation_loss(image, exponent: float = TV_EXPONENT) -> tf.Tensor:
 
 @dataclass(frozen=True)
 class StyleLayers:
-    """Which layers carry content and style for a backbone. Taught in chapter 14."""
+    """Which layers carry content and style for a backbone. Taught in chapter 19."""
 
     content: str
     style: tuple[str, ...]
@@ -91,7 +91,7 @@ class StyleLayers:
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Weights of the three losses. Taught in chapter 14."""
+    """Weights of the three losses. Taught in chapter 19."""
 
     content: float
     style: float
@@ -140,7 +140,7 @@ def adam_update(x, grad, m, v, step, learning_rate, beta_1=0.9, beta_2=0.999, ep
 
         x, m, v = adam_update(x, tape.gradient(loss, x), m, v, step=1.0, learning_rate=8.0)
 
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     m = beta_1 * m + (1.0 - beta_1) * grad
     v = beta_2 * v + (1.0 - beta_2) * tf.square(grad)
     m_hat = m / (1.0 - tf.pow(beta_1, step))
@@ -158,7 +158,7 @@ class StyleTransfer:
         st = StyleTransfer(dlpy.models.load_backbone("mobilenet"))
         image, progress = st.transfer(content_image, style_image, steps=300)
 
-    Taught in chapter 14.
+    Taught in chapter 19.
     """
 
     def __init__(self, backbone, content_layer: str | None = None, style_layers=None, *,
@@ -279,7 +279,7 @@ class StyleTransfer:
 
             image, progress = transfer.run(photo, transfer.content_target(photo), transfer.style_target(style))
 
-        Taught in chapter 14."""
+        Taught in chapter 19."""
         image = single_image(init, RGB, min_size=8, name="initial image")
         weights = weights or self.default_weights
         if len(style_targets) != len(self.style_layers):
@@ -324,7 +324,7 @@ class StyleTransfer:
 
             image, progress = StyleTransfer(load_backbone("vgg19")).transfer(photo, painting, steps=300)
 
-        Taught in chapter 14."""
+        Taught in chapter 19."""
         content_image = single_image(content_image, RGB, min_size=8, name="content image")
         return self.run(content_image, self.content_target(content_image),
                         self.style_target(style_image, style_scale), weights, steps, learning_rate, display)
@@ -332,7 +332,7 @@ class StyleTransfer:
 
 def noise_image(size, seed: int = 0, mean: float = 127.5, spread: float = 20.0) -> np.ndarray:
     """A gray image with a little uniform noise, the start of texture synthesis and feature
-    inversion. Taught in chapter 14."""
+    inversion. Taught in chapter 19."""
     height, width = (size, size) if isinstance(size, int) else size
     rng = np.random.default_rng(seed)
     return (mean + rng.uniform(-spread, spread, (height, width, 3))).astype("float32")
@@ -354,7 +354,7 @@ def synthesize_texture(backbone, style_image, size=128, *, steps: int = 300, lea
             ``StyleTransfer(backbone, style_layers=[...])`` to choose the style layers.
 
     Returns ``(image, progress)``. Example: ``texture, _ = synthesize_texture(vgg, starry_night, 128)``.
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     transfer = transfer or StyleTransfer(backbone)
     return transfer.run(noise_image(size, seed), None, transfer.style_target(style_image),
                         weights or transfer.default_weights, steps, learning_rate, display)
@@ -384,7 +384,7 @@ def invert_features(backbone, image, layer: str, *, steps: int = 200, learning_r
 
         image, _ = invert_features(vgg, photo, "block3_conv1")
 
-    Taught in chapter 14."""
+    Taught in chapter 19."""
     transfer = StyleTransfer(backbone, content_layer=layer, style_layers=())
     image = single_image(image, RGB, min_size=8)
     target = transfer.content_target(image)

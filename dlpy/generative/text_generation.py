@@ -1,6 +1,6 @@
 """Character-level text generation with an LSTM: vectorization, the model, and samplers.
 
-Taught in chapter 12.
+Taught in chapter 17.
 
 The book generates text with a Python loop: for every new character it calls ``model.predict``
 on the last 60 characters (one-hot encoded) and draws the next character with NumPy. That loop
@@ -46,7 +46,7 @@ STEP = 3  # the book's stride between training windows
 class CharVocabulary:
     """The sorted set of characters of a corpus and the mapping to and from integer ids.
 
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
 
     chars: tuple[str, ...]
@@ -94,7 +94,7 @@ def make_sequences(text: str, vocabulary: CharVocabulary, window: int = WINDOW, 
     Returns ``(x, y)``: ``x`` int32 of shape (n, window), the character ids (the model one-hot
     encodes them in its first layer, so the 0.7 GB one-hot array of the book is never built),
     and ``y`` int32 of shape (n,), the next character's id. On the full corpus n = 200,278.
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     if window < 1 or step < 1:
         raise ValueError(f"window and step must be >= 1, got window={window}, step={step}")
@@ -116,7 +116,7 @@ def build_char_lstm(vocabulary_size: int, window: int = WINDOW, units: int = 128
     trained with RMSprop(0.01) on (sparse) categorical cross-entropy.
 
     The input is a window of character ids; a ``CategoryEncoding`` layer one-hot encodes them.
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     import keras
 
@@ -147,7 +147,7 @@ def reweight_distribution(probabilities, temperature: float) -> np.ndarray:
     """The book's reweighting: ``p ** (1 / T)`` renormalized (computed as ``exp(log p / T)``).
 
     T < 1 sharpens the distribution towards its most likely entry, T > 1 flattens it.
-    Works on the last axis. Taught in chapter 12.
+    Works on the last axis. Taught in chapter 17.
     """
     temperature = _check_temperature(temperature)
     p = np.asarray(probabilities, dtype="float64")
@@ -159,7 +159,7 @@ def reweight_distribution(probabilities, temperature: float) -> np.ndarray:
 
 
 def entropy_bits(probabilities) -> np.ndarray:
-    """Shannon entropy in bits of a distribution (last axis). Taught in chapter 12."""
+    """Shannon entropy in bits of a distribution (last axis). Taught in chapter 17."""
     p = np.asarray(probabilities, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log2(p), 0.0)
@@ -171,7 +171,7 @@ def plot_temperatures(probabilities, vocabulary: CharVocabulary, temperatures=(0
     """One bar chart per temperature: how reweighting changes one predicted next-character
     distribution (its ``top`` most likely characters at T = 1) and its entropy in bits.
 
-    Returns the matplotlib axes. Taught in chapter 12.
+    Returns the matplotlib axes. Taught in chapter 17.
     """
     import matplotlib.pyplot as plt
 
@@ -198,7 +198,7 @@ def plot_temperatures(probabilities, vocabulary: CharVocabulary, temperatures=(0
 def sample_next_char(probabilities, temperature: float, rng: np.random.Generator) -> int:
     """The book's ``sample()``: reweight by temperature and draw one index with NumPy.
 
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     p = reweight_distribution(probabilities, temperature)
     return int(np.argmax(rng.multinomial(1, p / p.sum())))
@@ -240,7 +240,7 @@ def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int
 
         text = book_generate(model, vocabulary, corpus[:60], 200, temperature=0.5)
 
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     window = int(model.input_shape[1])
     length = _check_length(length)
@@ -266,7 +266,7 @@ def book_generate(model, vocabulary: CharVocabulary, seed_text: str, length: int
 def choose_next_ids(probabilities, inverse_temperature, step_seed, top_k, greedy):
     """The next character ids (batch,) inside a compiled loop: argmax when ``greedy``, else a draw
     from ``softmax(log p / T)`` restricted to the ``top_k`` most likely characters, seeded by
-    ``step_seed`` (stateless: the same seed, the same draw). Taught in chapter 12."""
+    ``step_seed`` (stateless: the same seed, the same draw). Taught in chapter 17."""
     import tensorflow as tf
 
     probabilities = tf.cast(probabilities, tf.float32)
@@ -295,7 +295,7 @@ def sliding_window_loop(model, window_ids, inverse_temperature, length, seed, to
 
         ids = sliding_window_loop(model, window_ids, tf.constant([2.0]), 100, 0, vocabulary.size, False)
 
-    Taught in chapter 12."""
+    Taught in chapter 17."""
     import tensorflow as tf
 
     output = tf.TensorArray(tf.int32, size=length)
@@ -315,7 +315,7 @@ class RNNLanes:
     "lanes" of RNN states (see the module docstring): lane ``t % window`` restarts from zero at
     character ``t``, every lane reads each new character once, and the lane that has read a whole
     window predicts the next one. One batched cell step per character instead of a whole window.
-    Taught in chapter 12."""
+    Taught in chapter 17."""
 
     def __init__(self, encoders, rnn, head, window: int):
         self.encoders, self.rnn, self.head, self.window = list(encoders), rnn, list(head), int(window)
@@ -415,7 +415,7 @@ class TextGenerator:
     as the book's loop, one batched cell step per character. Other models run
     :func:`sliding_window_loop`. ``strategy`` says which was chosen (``"auto"`` picks the lanes
     when it can; ``"sliding window"`` forces the simple loop, e.g. to compare speeds).
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
 
     def __init__(self, model, vocabulary: CharVocabulary, strategy: str = "auto"):
@@ -519,7 +519,7 @@ class TextGenerator:
 
             TextGenerator(model, vocabulary).generate(corpus[:60], 400, temperatures=(0.2, 0.5, 1.0))
 
-        Taught in chapter 12.
+        Taught in chapter 17.
         """
         ids = self.generate_ids(seed_text, length, temperatures, samples_per_temperature, top_k, greedy, seed)
         return [self.vocabulary.decode(row) for row in ids]
@@ -548,7 +548,7 @@ def sample_callback(generator: TextGenerator, seed_text: str, epochs, temperatur
         callback = sample_callback(TextGenerator(model, vocabulary), corpus[:60], epochs=(1, 20, 40))
         model.fit(x, y, batch_size=128, epochs=40, callbacks=[callback])
 
-    Taught in chapter 12.
+    Taught in chapter 17.
     """
     import keras
 

@@ -1,5 +1,5 @@
 """Variational autoencoders: the reparameterization trick, the two-part loss and what a latent space
-can be used for (grids, interpolation, concept vectors). Taught in chapter 15.
+can be used for (grids, interpolation, concept vectors). Taught in chapter 20.
 
 The encoder maps an image to the mean and log-variance of a Gaussian over the latent space; the
 :class:`Sampling` layer draws ``z = z_mean + exp(z_log_var / 2) * eps`` so that gradients flow through
@@ -24,7 +24,7 @@ from dlpy.models.parts import deserialize_parts, serialize_parts, upsampling_sta
 @keras.saving.register_keras_serializable(package="dlpy")
 class Sampling(layers.Layer):
     """Draw ``z = z_mean + exp(z_log_var / 2) * eps`` with ``eps ~ N(0, I)`` (the reparameterization
-    trick). Call it on ``[z_mean, z_log_var]``. Taught in chapter 15."""
+    trick). Call it on ``[z_mean, z_log_var]``. Taught in chapter 20."""
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -42,13 +42,13 @@ class Sampling(layers.Layer):
 
 def kl_divergence(z_mean, z_log_var):
     """KL(N(z_mean, exp(z_log_var)) || N(0, I)) per example, summed over latent dimensions, in nats:
-    ``-1/2 * sum(1 + log var - mean^2 - var)``. Taught in chapter 15."""
+    ``-1/2 * sum(1 + log var - mean^2 - var)``. Taught in chapter 20."""
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
 def reconstruction_loss(images, reconstructions):
     """Binary cross-entropy of pixel probabilities, summed over pixels and channels, per example
-    (nats). Taught in chapter 15."""
+    (nats). Taught in chapter 20."""
     probabilities = ops.clip(reconstructions, 1e-7, 1.0 - 1e-7)
     cross_entropy = -(images * ops.log(probabilities) + (1.0 - images) * ops.log(1.0 - probabilities))
     return ops.sum(ops.reshape(cross_entropy, (ops.shape(images)[0], -1)), axis=-1)
@@ -57,7 +57,7 @@ def reconstruction_loss(images, reconstructions):
 def build_encoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(32, 64), dense_units: int = 64):
     """Strided convolutions to ``[z_mean, z_log_var]`` (the book's encoder, with 64 dense units
     instead of 16: with 16, one of two latent dimensions often collapses in short runs). Taught in
-    chapter 15."""
+    chapter 20."""
     inputs = keras.Input(shape=image_shape, name="image")
     x = inputs
     for f in filters:
@@ -71,7 +71,7 @@ def build_encoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(32, 64)
 
 def build_decoder(latent_dim: int = 2, image_shape=MNIST_SHAPE, filters=(64, 32)):
     """Dense to a small feature map, then Conv2DTranspose up to the image size, sigmoid pixel
-    probabilities. Taught in chapter 15."""
+    probabilities. Taught in chapter 20."""
     channels = image_shape[2]
     start_height, start_width = upsampling_start(image_shape, len(filters), "decoder")
     inputs = keras.Input(shape=(latent_dim,), name="z")
@@ -89,7 +89,7 @@ class VAE(keras.Model):
 
     ``compute_loss`` returns the negative ELBO (reconstruction + KL, nats per image); the two terms are
     tracked as ``reconstruction_loss`` and ``kl_loss``, so ``evaluate()`` reports all three.
-    Calling the model returns ``[z_mean, z_log_var]``. Taught in chapter 15.
+    Calling the model returns ``[z_mean, z_log_var]``. Taught in chapter 20.
     """
 
     def __init__(self, encoder, decoder, seed=None, **kwargs):
@@ -144,14 +144,14 @@ class VAE(keras.Model):
 
 def build_vae(latent_dim: int = 2, image_shape=MNIST_SHAPE, seed=None) -> VAE:
     """The book's convolutional VAE, ready to ``compile(optimizer=...)`` and ``fit(images)``. Taught in
-    chapter 15."""
+    chapter 20."""
     return VAE(build_encoder(latent_dim, image_shape), build_decoder(latent_dim, image_shape), seed=seed,
                name="vae")
 
 
 # --------------------------------------------------------------------------------------- latent space
 def encode(encoder, images, batch_size: int = 256) -> np.ndarray:
-    """Latent means ``z_mean`` of images (NumPy, ``(N, latent_dim)``). Taught in chapter 15."""
+    """Latent means ``z_mean`` of images (NumPy, ``(N, latent_dim)``). Taught in chapter 20."""
     images = to_unit_range(images)
     check_image_tensor(images, encoder.input_shape[1:], "This encoder")
     z_mean, _ = encoder.predict(images, batch_size=batch_size, verbose=0)
@@ -159,7 +159,7 @@ def encode(encoder, images, batch_size: int = 256) -> np.ndarray:
 
 
 def decode(decoder, z, batch_size: int = 256) -> np.ndarray:
-    """Images decoded from latent points ``z`` (NumPy). Taught in chapter 15."""
+    """Images decoded from latent points ``z`` (NumPy). Taught in chapter 20."""
     z = np.asarray(z, "float32")
     latent_dim = int(decoder.input_shape[-1])
     if z.ndim != 2 or z.shape[1] != latent_dim:
@@ -170,7 +170,7 @@ def decode(decoder, z, batch_size: int = 256) -> np.ndarray:
 def latent_grid_points(n: int = 15, extent: float = 0.95) -> np.ndarray:
     """``n*n`` points of a 2-D latent plane, spaced as quantiles of the standard normal prior (so
     each cell holds the same prior mass), ``extent`` the outermost quantile range; rows top to
-    bottom have decreasing ``z[1]``. Taught in chapter 15."""
+    bottom have decreasing ``z[1]``. Taught in chapter 20."""
     from scipy.stats import norm
 
     if not 0 < extent < 1:
@@ -181,7 +181,7 @@ def latent_grid_points(n: int = 15, extent: float = 0.95) -> np.ndarray:
 
 def latent_grid(decoder, n: int = 15, extent: float = 0.95) -> np.ndarray:
     """One image: the decodings of :func:`latent_grid_points` tiled ``n x n`` (2-D latent spaces
-    only). Taught in chapter 15."""
+    only). Taught in chapter 20."""
     if int(decoder.input_shape[-1]) != 2:
         raise ValueError(f"A latent grid needs a 2-D latent space; this decoder takes {decoder.input_shape[-1]}-D "
                          "points. Plot a 2-D slice or train with latent_dim=2.")
@@ -189,7 +189,7 @@ def latent_grid(decoder, n: int = 15, extent: float = 0.95) -> np.ndarray:
 
 
 def plot_latent_grid(decoder, n: int = 15, extent: float = 0.95, ax=None):
-    """Show :func:`latent_grid` with the latent coordinates on the axes. Taught in chapter 15."""
+    """Show :func:`latent_grid` with the latent coordinates on the axes. Taught in chapter 20."""
     import matplotlib.pyplot as plt
 
     grid = latent_grid(decoder, n, extent)
@@ -207,7 +207,7 @@ def plot_latent_grid(decoder, n: int = 15, extent: float = 0.95, ax=None):
 
 
 def plot_latent_scatter(z, labels, class_names=None, ax=None, max_points: int = 5000):
-    """Latent means of labeled images, one color per class (2-D latent spaces). Taught in chapter 15."""
+    """Latent means of labeled images, one color per class (2-D latent spaces). Taught in chapter 20."""
     import matplotlib.pyplot as plt
 
     z, labels = np.asarray(z), np.asarray(labels)
@@ -233,7 +233,7 @@ def plot_latent_scatter(z, labels, class_names=None, ax=None, max_points: int = 
 
 def interpolate(encoder, decoder, image_a, image_b, steps: int = 8) -> np.ndarray:
     """Decodings of ``steps`` evenly spaced points on the line from the latent mean of ``image_a`` to
-    that of ``image_b`` (both ends included). Taught in chapter 15."""
+    that of ``image_b`` (both ends included). Taught in chapter 20."""
     if steps < 2:
         raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
     z = encode(encoder, np.stack([image_a, image_b]))
@@ -243,7 +243,7 @@ def interpolate(encoder, decoder, image_a, image_b, steps: int = 8) -> np.ndarra
 
 def concept_vector(z, labels, towards, away_from) -> np.ndarray:
     """Mean latent point of class ``towards`` minus that of class ``away_from``: adding it moves an
-    image's code from one concept to the other. Taught in chapter 15."""
+    image's code from one concept to the other. Taught in chapter 20."""
     z, labels = np.asarray(z), np.asarray(labels)
     for label in (towards, away_from):
         if not np.any(labels == label):
@@ -254,7 +254,7 @@ def concept_vector(z, labels, towards, away_from) -> np.ndarray:
 
 def apply_concept(encoder, decoder, images, vector, strengths=(0.0, 0.5, 1.0, 1.5)) -> np.ndarray:
     """Decode ``z_mean(image) + s * vector`` for each image and strength: shape
-    ``(len(images), len(strengths), H, W, C)``. Taught in chapter 15."""
+    ``(len(images), len(strengths), H, W, C)``. Taught in chapter 20."""
     z = encode(encoder, images)
     vector = np.asarray(vector, "float32")
     if vector.shape != z.shape[1:]:

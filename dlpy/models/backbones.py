@@ -2,7 +2,7 @@
 
 ``load_backbone("mobilenet")`` returns the Keras application with ImageNet weights from the Keras
 cache, plus the matching ``preprocess`` (RGB 0-255 -> model input), its inverse ``deprocess``
-and ``decode_predictions``. Chapters 07-14 swap backbones by changing one name. Taught in chapter 07.
+and ``decode_predictions``. Chapters 07-19 swap backbones by changing one name. Taught in chapter 07.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class Backbone:
 
 def backbone_parts(backbone, preprocess=None):
     """``(model, preprocess, name)`` from a :class:`Backbone` or a plain Keras model (whose inputs
-    then go in unchanged unless ``preprocess`` is given). Taught in chapter 13."""
+    then go in unchanged unless ``preprocess`` is given). Taught in chapter 18."""
     if isinstance(backbone, keras.Model):
         return backbone, preprocess or (lambda x: x), backbone.name
     if hasattr(backbone, "model") and hasattr(backbone, "preprocess"):
