@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
-from dlpy.sequences.text import smoothed_idf, tf_idf_vectorizer
+from dlpy.sequences.text import (
+    bag_or_sequence,
+    nearest_words,
+    smoothed_idf,
+    text_dataset,
+    tf_idf_vectorizer,
+    token_ids,
+)
 from dlpy.sequences.timeseries import (
     block_windows,
     common_sense_mae,
@@ -204,3 +211,62 @@ def test_smoothed_idf_is_one_for_a_word_in_every_document_and_refuses_impossible
     np.testing.assert_allclose(smoothed_idf([4, 1, 0], 4), [1.0, np.log(5 / 2) + 1, np.log(5) + 1])
     with pytest.raises(ValueError, match=r"Document frequencies must lie in \[0, 4\]"):
         smoothed_idf([5], 4)
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_token_ids_keep_the_chosen_end_and_pad_after_the_words(ragged):
+    texts = ["a b c d e", "b", "e d"]
+    layer = keras.layers.TextVectorization(ragged=ragged)
+    layer.adapt(texts)
+    ids = {word: i for i, word in enumerate(layer.get_vocabulary())}
+    words = [text.split() for text in texts]
+
+    def by_hand(keep):
+        rows = [w[-3:] if keep == "last" else w[:3] for w in words]
+        return np.array([[ids[x] for x in row] + [0] * (3 - len(row)) for row in rows])
+
+    for keep in ("last", "first"):
+        np.testing.assert_array_equal(token_ids(layer, texts, 3, keep=keep), by_hand(keep))
+    with pytest.raises(ValueError, match="keep must be one of"):
+        token_ids(layer, texts, 3, keep="middle")
+
+
+def test_text_dataset_vectorizes_each_batch_and_shuffles_reproducibly():
+    texts = [f"word{i} common" for i in range(10)]
+    layer = keras.layers.TextVectorization(output_mode="multi_hot")
+    layer.adapt(texts)
+    batches = list(text_dataset(texts, np.arange(10), layer, batch_size=4))
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), np.asarray(layer(texts)))
+
+    def order(seed):
+        return np.concatenate([y for _, y in text_dataset(texts, np.arange(10), batch_size=4, shuffle=True, seed=seed)])
+
+    np.testing.assert_array_equal(order(1), order(1))
+    assert sorted(order(1)) == list(range(10)) and list(order(1)) != list(range(10))
+    with pytest.raises(ValueError, match="differ in length"):
+        text_dataset(texts, np.arange(9))
+
+
+def test_bag_or_sequence_follows_the_books_threshold():
+    assert bag_or_sequence(15_000, 10) == (1500.0, "sequence model")
+    ratio, advice = bag_or_sequence(25_000, 233)
+    assert advice == "bag of bigrams" and ratio == pytest.approx(107.3, abs=0.1)
+    with pytest.raises(ValueError, match="positive mean length"):
+        bag_or_sequence(10, 0)
+
+
+def test_nearest_words_are_the_highest_cosine_similarities(rng):
+    vocabulary = ["", "[UNK]"] + [f"w{i}" for i in range(20)]
+    embeddings = rng.normal(size=(len(vocabulary), 5))
+    embeddings[5] = 3.0 * embeddings[4] + 1e-3  # w3 points where w2 points: cosine ~1 whatever the length
+    got = nearest_words(embeddings, vocabulary, ["w2", "w7"], k=4)
+    for probe, neighbors in got.items():
+        p = vocabulary.index(probe)
+        cosine = embeddings @ embeddings[p] / (np.linalg.norm(embeddings, axis=1) * np.linalg.norm(embeddings[p]))
+        order = [i for i in np.argsort(-cosine) if i not in (0, 1, p)][:4]
+        assert [w for w, _ in neighbors] == [vocabulary[i] for i in order]
+        np.testing.assert_allclose([s for _, s in neighbors], cosine[order])
+    assert got["w2"][0][0] == "w3"
+    with pytest.raises(ValueError, match="Not in the vocabulary"):
+        nearest_words(embeddings, vocabulary, ["zebra"])

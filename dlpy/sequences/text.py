@@ -1,5 +1,8 @@
 """Text as numbers for the sequence chapters (the book's 2nd edition, ch. 11): TF-IDF bags of words
-with scikit-learn's smoothed IDF, computed once and handed to Keras's ``TextVectorization``.
+with scikit-learn's smoothed IDF, computed once and handed to Keras's ``TextVectorization``; token-id
+sequences cut to a fixed length (keeping a review's end, where its verdict usually is); ``tf.data``
+pipelines that vectorize on the fly; the book's rule of thumb for bags versus sequences; and the
+nearest words of a learned embedding.
 
 ``TextVectorization(output_mode="tf_idf")`` adapted on its own uses ``log(1 + N / (1 + df))``;
 :func:`tf_idf_vectorizer` gives it the IDF most references use, ``ln((1 + N) / (1 + df)) + 1``
@@ -10,6 +13,14 @@ against scikit-learn's.
 from __future__ import annotations
 
 import numpy as np
+
+from dlpy.course.arguments import integer_at_least
+
+_BATCH = 1024
+KEEP = ("last", "first")
+# The book's rule of thumb (2nd ed., 11.3): below this many samples per word of an average sample,
+# a bag of bigrams beats a sequence model.
+SEQUENCE_MODEL_RATIO = 1500
 
 
 def smoothed_idf(document_frequencies, num_documents: int) -> np.ndarray:
@@ -33,10 +44,91 @@ def tf_idf_vectorizer(texts, max_tokens: int | None = None, ngrams: int | None =
     if not texts or not all(isinstance(t, str) for t in texts):
         raise ValueError("texts must be a non-empty list of strings (the training texts).")
     counter = keras.layers.TextVectorization(max_tokens=max_tokens, ngrams=ngrams, output_mode="multi_hot")
-    counter.adapt(texts)
+    counter.adapt(texts, batch_size=_BATCH)
     vocabulary = counter.get_vocabulary()[1:]  # without "[UNK]"
-    document_frequencies = np.asarray(counter(texts)).sum(axis=0)[1:]
+    document_frequencies = sum(np.asarray(counter(texts[start:start + _BATCH])).sum(axis=0)
+                               for start in range(0, len(texts), _BATCH))[1:]  # batched: never all rows at once
     return keras.layers.TextVectorization(
         max_tokens=max_tokens, ngrams=ngrams, output_mode="tf_idf", vocabulary=vocabulary,
         idf_weights=smoothed_idf(document_frequencies, len(texts)),
     )
+
+
+def token_ids(vectorizer, texts, length: int, keep: str = "last") -> np.ndarray:
+    """``(len(texts), length)`` int32 token ids from an adapted ``TextVectorization(output_mode="int")``:
+    each text's ids, padded with 0 **after** its words (Keras masks, and cuDNN kernels need right-padded
+    masks), cut to ``length`` keeping its ``"last"`` words (default: a review's verdict is usually at its
+    end) or its ``"first"``. Taught in chapter 12."""
+    import tensorflow as tf
+
+    length = integer_at_least("length", length)
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}: which end of a long text to keep; got {keep!r}.")
+    texts = list(texts)
+    out = np.zeros((len(texts), length), dtype="int32")
+    for start in range(0, len(texts), _BATCH):
+        ids = vectorizer(tf.constant(texts[start:start + _BATCH]))
+        rows = ids.to_list() if isinstance(ids, tf.RaggedTensor) else [row[row != 0] for row in np.asarray(ids)]
+        for offset, row in enumerate(rows):
+            row = np.asarray(row, dtype="int32")
+            row = row[-length:] if keep == "last" else row[:length]
+            out[start + offset, :len(row)] = row
+    return out
+
+
+def text_dataset(texts, labels, vectorizer=None, *, batch_size: int = 32, shuffle: bool = False, seed: int = 0):
+    """A ``tf.data`` dataset of ``(vectorized texts, labels)`` batches: the texts are vectorized by
+    ``vectorizer`` batch by batch as the model trains (a bag of bigrams of every review at once would
+    not fit in memory), in parallel with the training step; ``shuffle`` with ``seed`` for training.
+    Without ``vectorizer`` the batches hold the raw strings. Taught in chapter 12."""
+    import tensorflow as tf
+
+    texts = list(texts)
+    labels = np.asarray(labels, dtype="float32")
+    if len(texts) != len(labels):
+        raise ValueError(f"texts and labels differ in length: {len(texts)} texts, {len(labels)} labels.")
+    dataset = tf.data.Dataset.from_tensor_slices((texts, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(integer_at_least("batch_size", batch_size))
+    if vectorizer is not None:
+        dataset = dataset.map(lambda batch, y: (vectorizer(batch), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def bag_or_sequence(num_samples: int, mean_words_per_sample: float) -> tuple[float, str]:
+    """The book's rule of thumb for text classification: ``ratio = samples / mean words per sample``;
+    below 1,500 a bag of bigrams (word order dropped) tends to beat a sequence model, above it a
+    sequence model has enough examples to learn from order. Returns ``(ratio, "bag of bigrams" or
+    "sequence model")``. Taught in chapter 12."""
+    if num_samples < 1 or not mean_words_per_sample > 0:
+        raise ValueError(f"Need at least one sample and a positive mean length; got {num_samples} samples of "
+                         f"{mean_words_per_sample} words on average.")
+    ratio = num_samples / mean_words_per_sample
+    return ratio, "sequence model" if ratio >= SEQUENCE_MODEL_RATIO else "bag of bigrams"
+
+
+def nearest_words(embeddings, vocabulary, probes, k: int = 8) -> dict[str, list[tuple[str, float]]]:
+    """For each probe word, the ``k`` other words whose embedding rows are closest by cosine
+    similarity, with that similarity: ``{probe: [(word, similarity), ...]}``. ``embeddings`` is
+    ``(len(vocabulary), dim)`` (an ``Embedding`` layer's weights); padding (``""``) and ``[UNK]`` are
+    never neighbors. Taught in chapter 12."""
+    embeddings = np.asarray(embeddings, dtype="float64")
+    vocabulary = list(vocabulary)
+    if embeddings.ndim != 2 or len(embeddings) != len(vocabulary):
+        raise ValueError(f"embeddings must have one row per vocabulary word: shape {embeddings.shape} for "
+                         f"{len(vocabulary)} words.")
+    index = {word: i for i, word in enumerate(vocabulary)}
+    missing = [probe for probe in probes if probe not in index]
+    if missing:
+        raise ValueError(f"Not in the vocabulary: {missing}. Probe with words it holds, e.g. {vocabulary[2:7]}.")
+    norms = np.linalg.norm(embeddings, axis=1)
+    unit = embeddings / np.where(norms == 0, 1.0, norms)[:, None]
+    excluded = [index[word] for word in ("", "[UNK]") if word in index]
+    result = {}
+    for probe in probes:
+        similarity = unit @ unit[index[probe]]
+        similarity[excluded + [index[probe]]] = -np.inf
+        best = np.argsort(-similarity, kind="stable")[:integer_at_least("k", k)]
+        result[probe] = [(vocabulary[i], float(similarity[i])) for i in best]
+    return result
