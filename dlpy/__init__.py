@@ -8,7 +8,7 @@ Every notebook starts with::
 
 The package, by concern (dependencies run one way, top to bottom)::
 
-    dlpy.course      settings, results, notebooks, runner, cli: the course machinery (no TensorFlow)
+    dlpy.course      settings, results, checks (rel_error), notebooks, runner, cli: the course machinery
     dlpy.data        the registry of data files and one loader per dataset
     dlpy.models      backbones, convnet builders, introspection, BatchNorm folding
     dlpy.images      checking, batching, resizing and tiling images
@@ -53,8 +53,9 @@ def lazy_submodules(package: str):
 
 __getattr__ = lazy_submodules(__name__)
 
+from dlpy.course.checks import rel_error  # noqa: E402
 from dlpy.course.results import record  # noqa: E402
 from dlpy.course.settings import PROFILES, Settings, current_settings, seed_everything, setup  # noqa: E402
 
-__all__ = ["PROFILES", "Settings", "current_settings", "lazy_submodules", "record", "seed_everything", "setup",
-           "__version__"]
+__all__ = ["PROFILES", "Settings", "current_settings", "lazy_submodules", "record", "rel_error", "seed_everything",
+           "setup", "__version__"]

@@ -49,3 +49,13 @@ def test_rows_filed_under_a_renumbered_chapter_read_under_its_new_name(build):
     rows = results.load_results()
     assert [(r["chapter"], r["metric"], r["value"]) for r in rows] == [
         ("17_text_generation", "loss", 1.5), ("21_dcgan", "fid", 5.0)]
+
+
+def test_rel_error_is_cs231ns_relative_error():
+    import numpy as np
+
+    assert dlpy.rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert dlpy.rel_error([1.0, 3.0], [1.0, 1.0]) == pytest.approx(0.5)  # |3 - 1| / (3 + 1)
+    assert dlpy.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    with pytest.raises(ValueError, match="one shape"):
+        dlpy.rel_error([1.0], [1.0, 2.0])

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from dlpy import rel_error
 from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
 from dlpy.sequences.text import (
     bag_or_sequence,
@@ -17,15 +18,13 @@ from dlpy.sequences.text import (
 )
 from dlpy.sequences.timeseries import (
     block_windows,
+    chronological_blocks,
     common_sense_mae,
     forecast_windows,
     interleaved_blocks,
+    training_statistics,
     window_span,
 )
-
-
-def rel_error(x, y):
-    return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
 
 
 def numpy_attention(q, k, v, mask=None):
@@ -270,3 +269,22 @@ def test_nearest_words_are_the_highest_cosine_similarities(rng):
     assert got["w2"][0][0] == "w3"
     with pytest.raises(ValueError, match="Not in the vocabulary"):
         nearest_words(embeddings, vocabulary, ["zebra"])
+
+
+def test_chronological_blocks_split_in_time_order_by_the_books_shares():
+    blocks = chronological_blocks(420_451)
+    assert blocks == {"train": [(0, 210_225)], "validation": [(210_225, 315_337)], "test": [(315_337, 420_451)]}
+    with pytest.raises(ValueError, match="summing to 1"):
+        chronological_blocks(100, (0.5, 0.5, 0.5))
+
+
+def test_training_statistics_come_from_the_training_rows_only(rng):
+    values = rng.normal(size=(100, 3)) * [1.0, 5.0, 0.0] + [0.0, 10.0, 7.0]
+    blocks = [(0, 20), (50, 60)]
+    mean, std = training_statistics(values, blocks)
+    rows = np.concatenate([values[0:20], values[50:60]])
+    np.testing.assert_allclose(mean, rows.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std[:2], rows.std(axis=0)[:2], rtol=1e-6)
+    assert std[2] == 1.0  # a constant column is left unscaled, never divided by zero
+    with pytest.raises(ValueError, match="no rows"):
+        training_statistics(values, [])

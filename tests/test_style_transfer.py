@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from dlpy import rel_error
 from dlpy.generative.fast_style import FastStyleTrainer, instance_norm, stylize, transform_net
 from dlpy.generative.progress import QUIET
 from dlpy.generative.style_transfer import (
@@ -18,13 +19,6 @@ from dlpy.generative.style_transfer import (
     synthesize_texture,
     total_variation_loss,
 )
-
-
-def rel_error(x, y):
-    """cs231n's relative error."""
-    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
-    return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
-
 
 # ----------------------------------------------------------------------------- NumPy references
 

@@ -77,10 +77,23 @@ def token_ids(vectorizer, texts, length: int, keep: str = "last") -> np.ndarray:
 
 
 def text_dataset(texts, labels, vectorizer=None, *, batch_size: int = 32, shuffle: bool = False, seed: int = 0):
-    """A ``tf.data`` dataset of ``(vectorized texts, labels)`` batches: the texts are vectorized by
-    ``vectorizer`` batch by batch as the model trains (a bag of bigrams of every review at once would
-    not fit in memory), in parallel with the training step; ``shuffle`` with ``seed`` for training.
-    Without ``vectorizer`` the batches hold the raw strings. Taught in chapter 12."""
+    """A ``tf.data`` dataset of ``(vectorized texts, labels)`` batches: the texts are vectorized batch
+    by batch as the model trains (a bag of bigrams of every review at once would not fit in memory),
+    in parallel with the training step.
+
+    Args:
+        texts: the texts (strings).
+        labels: one label per text.
+        vectorizer: an adapted ``TextVectorization`` (``None``: the batches hold the raw strings).
+        batch_size: texts per batch.
+        shuffle: shuffle the texts on every pass (training).
+        seed: the shuffle's seed, so runs repeat.
+
+    Example::
+
+        train = text_dataset(train_texts, y_train, bigrams, shuffle=True, seed=cfg.seed)
+
+    Taught in chapter 12."""
     import tensorflow as tf
 
     texts = list(texts)

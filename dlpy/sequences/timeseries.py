@@ -94,6 +94,33 @@ def interleaved_blocks(num_steps: int, block_steps: int, gap_steps: int,
     return blocks
 
 
+def chronological_blocks(num_steps: int, fractions=(0.5, 0.25, 0.25)) -> dict[str, list[tuple[int, int]]]:
+    """The book's split in time order, as blocks for :func:`block_windows`: the first half trains, the
+    next quarter validates, the last quarter tests (``fractions``, summing to 1). Right for eight years
+    of data, where each part spans every season; wrong for half a year (see :func:`interleaved_blocks`).
+    Taught in chapter 13."""
+    num_steps = integer_at_least("num_steps", num_steps)
+    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions are three positive shares (train, validation, test) summing to 1; "
+                         f"got {tuple(fractions)!r}.")
+    train_end = int(num_steps * fractions[0])
+    validation_end = train_end + int(num_steps * fractions[1])
+    return {"train": [(0, train_end)], "validation": [(train_end, validation_end)],
+            "test": [(validation_end, num_steps)]}
+
+
+def training_statistics(values, blocks) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and standard deviation of the rows inside ``blocks`` (the training blocks), to
+    normalize the whole series without letting validation or test data into the statistics.
+    Taught in chapter 13."""
+    values = np.asarray(values, dtype="float64")
+    rows = np.concatenate([values[start:end] for start, end in blocks]) if blocks else values[:0]
+    if not len(rows):
+        raise ValueError("The training blocks hold no rows: nothing to take statistics from.")
+    std = rows.std(axis=0)
+    return rows.mean(axis=0).astype("float32"), np.where(std == 0, 1.0, std).astype("float32")
+
+
 def block_windows(features, target, blocks, *, sequence_length: int, sampling_rate: int, horizon: int,
                   batch_size: int = 256, shuffle: bool = False, seed: int | None = None):
     """The windows of :func:`forecast_windows` that lie wholly, target included, inside one of
