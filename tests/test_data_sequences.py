@@ -21,6 +21,11 @@ def test_jena_offline_prefix_is_read_and_says_what_it_is():
     assert data.describe().startswith("the offline prefix (not the book's data): 25,632 rows, 2009-01-01T00:10")
     with pytest.raises(ValueError, match="No column 'T'; the columns are: p \\(mbar\\), T \\(degC\\)"):
         data.column("T")
+    first = data.head(1_000)
+    assert first.values.shape == (1_000, 14) and str(first.times[-1]) == str(data.times[999])
+    assert data.head(None) is data
+    with pytest.raises(ValueError, match="rows must be None or an integer of at least 2"):
+        data.head(1)
 
 
 def test_glove_offline_prefix_gives_vectors_coverage_and_an_embedding_matrix():

@@ -186,6 +186,7 @@ def test_block_windows_keep_every_window_and_target_inside_its_block():
     want = [np.concatenate([piece[i] for piece in pieces]) for i in (0, 1)]
     np.testing.assert_array_equal(windows, want[0][..., 0])
     np.testing.assert_array_equal(targets, want[1])
+    assert int(dataset.cardinality()) == -(-len(targets) // 16)  # the size is known, in batches
     for first, last_target in zip(windows[:, 0], targets):
         assert any(start <= first and last_target < end for start, end in blocks)
 

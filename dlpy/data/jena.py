@@ -39,6 +39,14 @@ class JenaData:
             raise ValueError(f"No column {name!r}; the columns are: {', '.join(self.columns)}")
         return self.values[:, self.columns.index(name)]
 
+    def head(self, rows: int | None) -> JenaData:
+        """The first ``rows`` readings (``None``: all of them), e.g. to keep a smoke test short."""
+        if rows is None:
+            return self
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 2:
+            raise ValueError(f"rows must be None or an integer of at least 2, got {rows!r}.")
+        return JenaData(self.values[:rows], self.columns, self.times[:rows], self.source, self.path)
+
     def describe(self) -> str:
         """One line: which file, how many rows, from when to when."""
         which = "the full 2009-2016 file" if self.source == "full" else "the offline prefix (not the book's data)"

@@ -143,17 +143,20 @@ def block_windows(features, target, blocks, *, sequence_length: int, sampling_ra
     import tensorflow as tf
 
     offset = window_span(sequence_length, sampling_rate) - 1 + integer_at_least("horizon", horizon)
-    parts = []
+    parts, count = [], 0
     for start, end in blocks:
         if end - start > offset:  # room for at least one window and its target
             part = forecast_windows(features[start:end], target[start:end], sequence_length=sequence_length,
                                     sampling_rate=sampling_rate, horizon=horizon, batch_size=batch_size)
             parts.append(part.unbatch())
+            count += end - start - offset  # windows starting at start ... end - 1 - offset
     if not parts:
         raise ValueError(f"No block is longer than a window plus its horizon ({offset + 1} steps).")
     dataset = parts[0]
     for part in parts[1:]:
         dataset = dataset.concatenate(part)
+    # unbatch() hides the size; stating it lets Keras show progress and stop an epoch cleanly
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     if shuffle:
         dataset = dataset.shuffle(100_000, seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
