@@ -17,6 +17,7 @@ from dlpy.sequences.text import (
     token_ids,
 )
 from dlpy.sequences.timeseries import (
+    LastReading,
     block_windows,
     chronological_blocks,
     common_sense_mae,
@@ -289,3 +290,21 @@ def test_training_statistics_come_from_the_training_rows_only(rng):
     assert std[2] == 1.0  # a constant column is left unscaled, never divided by zero
     with pytest.raises(ValueError, match="no rows"):
         training_statistics(values, [])
+
+
+def test_a_residual_model_that_starts_at_zero_is_the_common_sense_baseline(rng, tmp_path):
+    steps, features = 400, 3
+    series = rng.normal(size=(steps, features)).astype("float32")
+    mean, std = np.float32(5.0), np.float32(2.0)
+    temperature = series[:, 1] * std + mean
+    dataset = forecast_windows(series, temperature, sequence_length=6, sampling_rate=2, horizon=7, batch_size=32)
+    inputs = keras.Input((6, features))
+    correction = keras.layers.Dense(1, kernel_initializer="zeros")(keras.layers.GRU(4)(inputs))
+    model = keras.Model(inputs, keras.layers.Add()([LastReading(1, mean, std)(inputs), correction]))
+    model.compile(loss="mae")
+    assert model.evaluate(dataset, verbose=0) == pytest.approx(common_sense_mae(dataset, 1, mean, std), rel=1e-5)
+    windows = np.concatenate([np.asarray(w) for w, _ in dataset])
+    np.testing.assert_allclose(np.asarray(LastReading(1, mean, std)(windows))[:, 0], windows[:, -1, 1] * std + mean)
+    model.save(tmp_path / "residual.keras")
+    reloaded = keras.models.load_model(tmp_path / "residual.keras", compile=False)
+    np.testing.assert_allclose(reloaded.predict(windows, verbose=0), model.predict(windows, verbose=0), rtol=1e-6)

@@ -11,6 +11,7 @@ reading, so the window length and the delay cannot drift apart (the book writes 
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 from dlpy.course.arguments import integer_at_least
@@ -174,3 +175,26 @@ def common_sense_mae(dataset, target_column: int, mean: float = 0.0, std: float 
     if not count:
         raise ValueError("The dataset is empty: no windows to score.")
     return errors / count
+
+
+@keras.saving.register_keras_serializable(package="dlpy")
+class LastReading(keras.layers.Layer):
+    """The common-sense forecast as a layer: from windows ``(batch, steps, features)`` normalized
+    with ``mean``/``std``, the target quantity (``column``) at the last reading, back in its own units,
+    ``(batch, 1)``. Added to a correction whose last ``Dense`` starts at zero, it makes a model that
+    starts exactly at the baseline and learns only what the baseline misses (a residual forecast).
+    Taught in chapter 13."""
+
+    def __init__(self, column: int, mean: float = 0.0, std: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.column = integer_at_least("column", column, minimum=0)
+        self.mean, self.std = float(mean), float(std)
+
+    def call(self, windows):
+        return windows[:, -1, self.column:self.column + 1] * self.std + self.mean
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "column": self.column, "mean": self.mean, "std": self.std}
