@@ -1,0 +1,49 @@
+"""Chapter 16 (dlpy.practices.ensembles): weights chosen on validation data against a brute-force
+search over the simplex, the log loss against scikit-learn."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from dlpy.practices.ensembles import ensemble_weights, log_loss, weighted_average
+
+
+def members(rng, n=400, classes=3):
+    labels = rng.integers(0, classes, n)
+    truth = np.eye(classes)[labels]
+    noisy = [0.6 * truth + 0.4 * rng.dirichlet(np.ones(classes), n),  # good
+             0.3 * truth + 0.7 * rng.dirichlet(np.ones(classes), n),  # weaker, different errors
+             rng.dirichlet(np.ones(classes), n)]                      # useless
+    return np.array(noisy), labels
+
+
+def test_log_loss_matches_scikit_learn(rng):
+    from sklearn.metrics import log_loss as sklearn_log_loss
+
+    probabilities, labels = members(rng)
+    assert log_loss(probabilities[0], labels) == pytest.approx(sklearn_log_loss(labels, probabilities[0]), rel=1e-9)
+    binary = rng.random(50)
+    binary_labels = rng.integers(0, 2, 50)
+    assert log_loss(binary, binary_labels) == pytest.approx(sklearn_log_loss(binary_labels, binary), rel=1e-9)
+
+
+def test_weights_match_a_brute_force_search_over_the_simplex(rng):
+    probabilities, labels = members(rng)
+    weights = ensemble_weights(probabilities, labels)
+    grid = [w for w in itertools.product(np.linspace(0, 1, 101), repeat=2) if sum(w) <= 1 + 1e-9]
+    candidates = [(a, b, 1 - a - b) for a, b in grid]
+    brute = min(candidates, key=lambda w: log_loss(weighted_average(probabilities, w), labels))
+    assert weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
+    assert np.abs(weights - brute).max() < 0.02
+    assert log_loss(weighted_average(probabilities, weights), labels) <= \
+        log_loss(weighted_average(probabilities, brute), labels) + 1e-6
+    assert weights[2] < 0.05  # the useless member gets (almost) nothing
+
+
+def test_bad_inputs_say_what_is_wrong(rng):
+    probabilities, labels = members(rng)
+    with pytest.raises(ValueError, match="one weight per member"):
+        weighted_average(probabilities, [0.5, 0.5])
+    with pytest.raises(ValueError, match="at least two members"):
+        ensemble_weights(probabilities[:1], labels)
