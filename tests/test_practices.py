@@ -47,3 +47,17 @@ def test_bad_inputs_say_what_is_wrong(rng):
         weighted_average(probabilities, [0.5, 0.5])
     with pytest.raises(ValueError, match="at least two members"):
         ensemble_weights(probabilities[:1], labels)
+
+
+def test_mixed_precision_policy_follows_the_hardware():
+    from dlpy.practices.precision import cpu_bfloat16_flags, recommended_policy
+
+    amx = "processor : 0\nflags\t\t: fpu sse2 avx512f amx_bf16 amx_tile\n"
+    plain = "processor : 0\nflags\t\t: fpu sse2 avx2\n"
+    assert cpu_bfloat16_flags(amx) == ["amx_bf16"] and cpu_bfloat16_flags(plain) == []
+    assert recommended_policy([], amx)[0] == "mixed_bfloat16"
+    policy, reason = recommended_policy([], plain)
+    assert policy is None and "gains nothing" in reason
+    assert recommended_policy([(8, 0), (9, 0)], plain)[0] == "mixed_float16"
+    policy, reason = recommended_policy([(6, 1)], amx)
+    assert policy is None and "below 7.0" in reason
