@@ -42,6 +42,14 @@ class Settings:
         return interactive_verbosity()
 
     @property
+    def strategy(self):
+        """The process's ``tf.distribute`` strategy (:mod:`dlpy.course.strategy`): build models inside
+        ``with cfg.strategy.scope():`` to train on every GPU (one device: a no-op scope)."""
+        from dlpy.course.strategy import distribution_strategy
+
+        return distribution_strategy()
+
+    @property
     def elapsed(self) -> float:
         """Seconds since :func:`setup` was called (the notebook's wall time so far)."""
         return time.time() - self.started_at
@@ -166,7 +174,10 @@ def setup(chapter: str = "interactive", profile: str | None = None, seed: int = 
     :func:`dlpy.record` are filed under it.
     """
     global _current
+    from dlpy.course.strategy import split_cpu_if_asked
+
     _gpus()  # first TensorFlow import, quietly
+    split_cpu_if_asked()  # before TensorFlow runs anything (DLPY_LOGICAL_CPUS)
     import keras
     import tensorflow as tf
 
