@@ -10,7 +10,6 @@ from dlpy import rel_error
 from dlpy.sequences.attention import PositionalEmbedding, TransformerEncoder, scaled_dot_product_attention
 from dlpy.sequences.text import (
     bag_or_sequence,
-    nearest_words,
     smoothed_idf,
     text_dataset,
     tf_idf_vectorizer,
@@ -26,6 +25,7 @@ from dlpy.sequences.timeseries import (
     training_statistics,
     window_span,
 )
+from dlpy.viz.neighbors import nearest_words
 
 
 def numpy_attention(q, k, v, mask=None):

@@ -12,7 +12,6 @@ from dlpy.course.arguments import integer_at_least
 from dlpy.data.mnist import load_mnist
 
 INPUTS = ("left", "right")
-OUTPUTS = ("left_digit", "right_digit", "digit_sum")
 
 
 def pair_indices(num_images: int, num_pairs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

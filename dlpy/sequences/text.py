@@ -1,8 +1,8 @@
 """Text as numbers for the sequence chapters (the book's 2nd edition, ch. 11): TF-IDF bags of words
 with scikit-learn's smoothed IDF, computed once and handed to Keras's ``TextVectorization``; token-id
 sequences cut to a fixed length (keeping a review's end, where its verdict usually is); ``tf.data``
-pipelines that vectorize on the fly; the book's rule of thumb for bags versus sequences; and the
-nearest words of a learned embedding.
+pipelines that vectorize on the fly; and the book's rule of thumb for bags versus sequences. (The
+nearest words of a learned embedding: :func:`dlpy.viz.neighbors.nearest_words`.)
 
 ``TextVectorization(output_mode="tf_idf")`` adapted on its own uses ``log(1 + N / (1 + df))``;
 :func:`tf_idf_vectorizer` gives it the IDF most references use, ``ln((1 + N) / (1 + df)) + 1``
@@ -120,28 +120,3 @@ def bag_or_sequence(num_samples: int, mean_words_per_sample: float) -> tuple[flo
     ratio = num_samples / mean_words_per_sample
     return ratio, "sequence model" if ratio >= SEQUENCE_MODEL_RATIO else "bag of bigrams"
 
-
-def nearest_words(embeddings, vocabulary, probes, k: int = 8) -> dict[str, list[tuple[str, float]]]:
-    """For each probe word, the ``k`` other words whose embedding rows are closest by cosine
-    similarity, with that similarity: ``{probe: [(word, similarity), ...]}``. ``embeddings`` is
-    ``(len(vocabulary), dim)`` (an ``Embedding`` layer's weights); padding (``""``) and ``[UNK]`` are
-    never neighbors. Taught in chapter 12."""
-    embeddings = np.asarray(embeddings, dtype="float64")
-    vocabulary = list(vocabulary)
-    if embeddings.ndim != 2 or len(embeddings) != len(vocabulary):
-        raise ValueError(f"embeddings must have one row per vocabulary word: shape {embeddings.shape} for "
-                         f"{len(vocabulary)} words.")
-    index = {word: i for i, word in enumerate(vocabulary)}
-    missing = [probe for probe in probes if probe not in index]
-    if missing:
-        raise ValueError(f"Not in the vocabulary: {missing}. Probe with words it holds, e.g. {vocabulary[2:7]}.")
-    norms = np.linalg.norm(embeddings, axis=1)
-    unit = embeddings / np.where(norms == 0, 1.0, norms)[:, None]
-    excluded = [index[word] for word in ("", "[UNK]") if word in index]
-    result = {}
-    for probe in probes:
-        similarity = unit @ unit[index[probe]]
-        similarity[excluded + [index[probe]]] = -np.inf
-        best = np.argsort(-similarity, kind="stable")[:integer_at_least("k", k)]
-        result[probe] = [(vocabulary[i], float(similarity[i])) for i in best]
-    return result

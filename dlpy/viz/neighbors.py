@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from dlpy.course.arguments import integer_at_least
 from dlpy.images import displayable
 from dlpy.models.introspection import feature_model, inference_model
 
@@ -116,6 +117,29 @@ def nearest_neighbors(queries, database, k: int = 5, *, metric: str = "euclidean
     order = np.argsort(distances, axis=1, kind="stable")[:, :k]
     return order, np.take_along_axis(distances, order, axis=1)
 
+
+
+def nearest_words(embeddings, vocabulary, probes, k: int = 8) -> dict[str, list[tuple[str, float]]]:
+    """For each probe word, the ``k`` other words whose embedding rows are closest by cosine
+    similarity (:func:`nearest_neighbors`), with that similarity: ``{probe: [(word, similarity), ...]}``.
+    ``embeddings`` is ``(len(vocabulary), dim)`` (an ``Embedding`` layer's weights); padding (``""``)
+    and ``[UNK]`` are never neighbors. Taught in chapter 12."""
+    embeddings = np.asarray(embeddings, dtype="float64")
+    vocabulary = list(vocabulary)
+    if embeddings.ndim != 2 or len(embeddings) != len(vocabulary):
+        raise ValueError(f"embeddings must have one row per vocabulary word: shape {embeddings.shape} for "
+                         f"{len(vocabulary)} words.")
+    words = [i for i, word in enumerate(vocabulary) if word not in ("", "[UNK]")]
+    row_of = {vocabulary[i]: row for row, i in enumerate(words)}
+    missing = [probe for probe in probes if probe not in row_of]
+    if missing:
+        raise ValueError(f"Not in the vocabulary: {missing}. Probe with words it holds, e.g. {vocabulary[2:7]}.")
+    rows = [row_of[probe] for probe in probes]
+    database = embeddings[words]
+    indices, distances = nearest_neighbors(database[rows], database, integer_at_least("k", k), metric="cosine",
+                                           query_indices=rows)
+    return {probe: [(vocabulary[words[j]], float(1.0 - d)) for j, d in zip(neighbor_rows, neighbor_distances)]
+            for probe, neighbor_rows, neighbor_distances in zip(probes, indices, distances)}
 
 def neighbor_class_agreement(indices, database_labels, query_labels) -> float:
     """The fraction of the k nearest neighbors that share their query's class, over all queries.

@@ -35,10 +35,12 @@ def read_scalars(log_dir) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
         for tag in tags.get("scalars", []):
             found[tag] = [(e.step, e.value) for e in accumulator.Scalars(tag)]
         if found:
-            name = run.relative_to(log_dir).as_posix()
-            scalars[name] = {tag: (np.array([s for s, _ in sorted(events, key=lambda e: e[0])]),
-                                   np.array([float(v) for _, v in sorted(events, key=lambda e: e[0])]))
-                             for tag, events in found.items()}
+            run_scalars = {}
+            for tag, events in found.items():
+                ordered = sorted(events, key=lambda event: event[0])
+                run_scalars[tag] = (np.array([step for step, _ in ordered]),
+                                    np.array([float(value) for _, value in ordered]))
+            scalars[run.relative_to(log_dir).as_posix()] = run_scalars
     return scalars
 
 
