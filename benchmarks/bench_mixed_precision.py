@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 
@@ -20,10 +19,16 @@ import dlpy  # first, before TensorFlow loads: it sets TensorFlow's environment 
 
 
 def build(policy: str, size: int):
+    from dlpy.practices.precision import dtype_policy
+
+    with dtype_policy(policy):
+        return _build(size)
+
+
+def _build(size: int):
     import keras
     from keras import layers
 
-    keras.config.set_dtype_policy(policy)
     keras.utils.set_random_seed(0)
     inputs = keras.Input((size, size, 3))
     x = inputs
@@ -34,17 +39,7 @@ def build(policy: str, size: int):
     outputs = layers.Dense(1, activation="sigmoid", dtype="float32")(x)  # the output in float32
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="rmsprop", loss="binary_crossentropy")
-    keras.config.set_dtype_policy("float32")
     return model
-
-
-def steps_per_second(model, images, labels, steps: int) -> float:
-    model.train_on_batch(images, labels)  # compile the step
-    started = time.perf_counter()
-    for _ in range(steps):
-        loss = model.train_on_batch(images, labels)
-    float(np.asarray(loss))
-    return steps / (time.perf_counter() - started)
 
 
 def main(argv=None):
@@ -54,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    from dlpy.practices.precision import recommended_policy
+    from dlpy.practices.precision import recommended_policy, training_steps_per_second
 
     policy, reason = recommended_policy()
     print(f"device: {dlpy.course.settings.describe_device()}; policy: {policy or 'none'} ({reason})")
@@ -67,7 +62,7 @@ def main(argv=None):
     rates = {name: [] for name in models}
     for _ in range(args.rounds):
         for name, model in models.items():
-            rates[name].append(steps_per_second(model, images, labels, args.steps))
+            rates[name].append(training_steps_per_second(model, images, labels, args.steps))
     for name, values in rates.items():
         print(f"{name:15s} {statistics.median(values):7.2f} steps/s (median of {args.rounds} rounds of {args.steps})")
     speedup = statistics.median(rates[policy]) / statistics.median(rates["float32"])

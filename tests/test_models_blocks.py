@@ -1,12 +1,13 @@
 """Chapter 15 (dlpy.models.blocks, dlpy.models.cost): a residual block with a projection shortcut
-against a NumPy forward pass; parameter and multiply-add counts against hand counts and Keras."""
+against a NumPy forward pass; parameter and multiply-add counts against hand counts and Keras; the
+mini-Xception's structure and its parameter count by hand."""
 
 import keras
 import numpy as np
 import pytest
 
 from dlpy import rel_error
-from dlpy.models.blocks import deep_stack, residual_block
+from dlpy.models.blocks import deep_stack, mini_xception, residual_block
 from dlpy.models.cost import model_costs
 
 
@@ -85,3 +86,36 @@ def test_deep_stacks_have_the_depth_asked_and_residuals_only_add_shortcuts():
     assert residual.count_params() == plain.count_params()  # identity shortcuts cost nothing
     with pytest.raises(ValueError, match="even number"):
         deep_stack((16, 16, 3), 2, depth=5)
+
+
+def test_mini_xception_parameters_by_hand():
+    model = mini_xception((16, 16, 3), widths=(4,), augmentation=False, dropout=0.0)
+    stem = 5 * 5 * 3 * 4                      # no bias: normalization follows
+    separable = 3 * 3 * 4 + 4 * 4             # depthwise 3x3 per channel, then pointwise 4 -> 4
+    normalization = 4 * 4                     # gamma, beta, moving mean, moving variance
+    projection = 4 * 4                        # 1x1, strided, no bias
+    dense = 4 + 1
+    assert model.count_params() == stem + 2 * (normalization + separable) + projection + dense == 457
+    assert sum(row.parameters for row in model_costs(model)) == model.count_params()
+
+
+def test_mini_xception_is_residual_separable_and_halves_per_block():
+    model = mini_xception((64, 64, 3), widths=(8, 16, 32), batch_norm_momentum=0.9)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("SeparableConv2D") == 6 and kinds.count("Add") == 3
+    assert {layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)} == {0.9}
+    assert model.get_layer("block_3_add").output.shape[1:] == (8, 8, 32)   # 60 -> 30 -> 15 -> 8
+    assert model.get_layer("prediction").dtype_policy.compute_dtype == "float32"
+    assert model.layers[1].name == "data_augmentation"
+
+
+def test_mini_xception_bad_inputs_say_what_is_wrong():
+    with pytest.raises(ValueError, match="at least one block"):
+        mini_xception((32, 32, 3), widths=())
+    with pytest.raises(ValueError, match="dropout must be in"):
+        mini_xception((32, 32, 3), dropout=1.0)
+
+
+def test_a_strided_stem_quarters_the_feature_maps():
+    model = deep_stack((28, 28, 1), 10, depth=2, filters=4, stem_strides=2)
+    assert model.layers[1].output.shape[1:3] == (14, 14)

@@ -1,5 +1,5 @@
-"""Chapter 16 (dlpy.practices.ensembles): weights chosen on validation data against a brute-force
-search over the simplex, the log loss against scikit-learn."""
+"""Chapter 16 (dlpy.practices): ensemble weights chosen on validation data against a brute-force
+search over the simplex, the log loss against scikit-learn; the mixed-precision helpers."""
 
 import itertools
 
@@ -61,3 +61,31 @@ def test_mixed_precision_policy_follows_the_hardware():
     assert recommended_policy([(8, 0), (9, 0)], plain)[0] == "mixed_float16"
     policy, reason = recommended_policy([(6, 1)], amx)
     assert policy is None and "below 7.0" in reason
+
+
+def test_dtype_policy_applies_inside_and_restores_after():
+    import keras
+
+    from dlpy.practices.precision import dtype_policy
+
+    before = keras.config.dtype_policy().name
+    with dtype_policy("mixed_bfloat16"):
+        layer = keras.layers.Dense(2)
+        layer.build((None, 3))
+    assert (layer.compute_dtype, layer.variable_dtype) == ("bfloat16", "float32")
+    assert keras.config.dtype_policy().name == before
+
+
+def test_training_speed_is_measured_and_bad_steps_refused():
+    import keras
+
+    from dlpy.practices.precision import training_steps_per_second
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    before = model.get_weights()[0].copy()
+    assert training_steps_per_second(model, x, y, steps=3) > 0
+    assert not np.allclose(before, model.get_weights()[0])  # it trained
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        training_steps_per_second(model, x, y, steps=0)

@@ -1,55 +1,34 @@
 """Chapter 16 (dlpy.course.strategy): one strategy per process; training mirrored on two logical
 CPU devices matches training on one device. TensorFlow can split its CPU only before it starts, so
-the check runs in a fresh process."""
+the check (``dlpy.practices.mirrored_check``) runs in a fresh process."""
 
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-SCRIPT = textwrap.dedent("""
-    import numpy as np
-    import dlpy
 
-    cfg = dlpy.setup("99_strategy", profile="smoke", quiet=True)
-    import keras
-    import tensorflow as tf
-
-    strategy = cfg.strategy
-    assert strategy is cfg.strategy, "one strategy per process"
-    assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(64, 5)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
-
-    def build():
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
-        return model
-
-    single = build()
-    single.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    with strategy.scope():
-        mirrored = build()
-    mirrored.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    error = max(float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-                for a, b in zip(single.get_weights(), mirrored.get_weights()))
-    print("RELATIVE_ERROR", error)
-""")
-
-
-def run(env_value):
-    env = dict(os.environ, DLPY_LOGICAL_CPUS=env_value, CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+def run_check(logical_cpus):
+    env = dict(os.environ, DLPY_LOGICAL_CPUS=logical_cpus, CUDA_VISIBLE_DEVICES="")
+    return subprocess.run([sys.executable, "-m", "dlpy.practices.mirrored_check"], capture_output=True, text=True,
+                          env=env, timeout=300)
 
 
 def test_mirrored_training_on_two_logical_cpus_matches_one_device():
-    result = run("2")
+    result = run_check("2")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "REPLICAS 2" in result.stdout, result.stdout
     error = float(result.stdout.split("RELATIVE_ERROR")[1])
     assert error < 1e-5
+
+
+def test_the_strategy_is_created_once_per_process():
+    import dlpy
+    from dlpy.course.strategy import distribution_strategy
+
+    cfg = dlpy.setup("99_strategy", profile="smoke", quiet=True)
+    assert cfg.strategy is distribution_strategy() is cfg.strategy
 
 
 def test_a_bad_device_count_says_what_to_do(monkeypatch):

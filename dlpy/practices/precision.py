@@ -7,7 +7,11 @@ loss scaling (bfloat16 has float32's range). Taught in chapter 16.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -44,3 +48,31 @@ def recommended_policy(gpu_compute_capabilities=None, cpuinfo: str | None = None
     if flags:
         return "mixed_bfloat16", f"a CPU with bfloat16 instructions ({', '.join(flags)})"
     return None, "a CPU without bfloat16 instructions (AVX-512 BF16 or AMX): mixed precision gains nothing here"
+
+
+@contextmanager
+def dtype_policy(policy: str | None):
+    """Build layers under ``policy`` (``"mixed_bfloat16"``, ``"mixed_float16"``, ``"float32"``;
+    ``None`` means float32) inside the ``with`` block, and restore the previous global policy after
+    it. A layer keeps the policy it was built with. Taught in chapter 16."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy or "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def training_steps_per_second(model, inputs, targets, steps: int = 10) -> float:
+    """Compiled training steps per second of a compiled ``model`` on one batch, after one step to
+    trace and warm up (the last loss is read back, so queued work is counted). Taught in chapter 16."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    model.train_on_batch(inputs, targets)
+    started = time.perf_counter()
+    for _ in range(steps):
+        loss = model.train_on_batch(inputs, targets)
+    float(np.asarray(loss))
+    return steps / (time.perf_counter() - started)
