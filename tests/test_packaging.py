@@ -30,3 +30,14 @@ def test_dev_extra_has_the_test_tools():
     dev = " ".join(pyproject["project"]["optional-dependencies"]["dev"])
     for tool in ("pytest", "nbval", "pytest-xdist", "ruff"):
         assert tool in dev
+
+
+def test_gpu_check_script_parses_and_covers_its_steps():
+    import subprocess
+
+    script = ROOT / "benchmarks" / "gpu_check.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    text = script.read_text()
+    for step in ('.[$extras]', "dev,gpu", "dlpy doctor", "--profile smoke", "benchmarks/bench_*.py",
+                 "for chapter in 05 10 15", "--profile full"):
+        assert step in text, step
