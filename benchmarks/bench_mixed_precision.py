@@ -11,21 +11,13 @@ Goal (chapter 16): report the speedup where the policy applies; where none does,
 from __future__ import annotations
 
 import argparse
-import statistics
 
 import numpy as np
 
 import dlpy  # first, before TensorFlow loads: it sets TensorFlow's environment (oneDNN, log level)
 
 
-def build(policy: str, size: int):
-    from dlpy.practices.precision import dtype_policy
-
-    with dtype_policy(policy):
-        return _build(size)
-
-
-def _build(size: int):
+def build(size: int):
     import keras
     from keras import layers
 
@@ -49,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    from dlpy.practices.precision import recommended_policy, training_steps_per_second
+    from dlpy.practices.precision import policy_speeds, recommended_policy
 
     policy, reason = recommended_policy()
     print(f"device: {dlpy.course.settings.describe_device()}; policy: {policy or 'none'} ({reason})")
@@ -58,14 +50,11 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     images = rng.random((args.batch, args.size, args.size, 3), dtype=np.float32)
     labels = rng.integers(0, 2, (args.batch, 1)).astype("float32")
-    models = {"float32": build("float32", args.size), policy: build(policy, args.size)}
-    rates = {name: [] for name in models}
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            rates[name].append(training_steps_per_second(model, images, labels, args.steps))
-    for name, values in rates.items():
-        print(f"{name:15s} {statistics.median(values):7.2f} steps/s (median of {args.rounds} rounds of {args.steps})")
-    speedup = statistics.median(rates[policy]) / statistics.median(rates["float32"])
+    speeds = policy_speeds(lambda: build(args.size), ["float32", policy], images, labels, rounds=args.rounds,
+                           steps=args.steps)
+    for name, value in speeds.items():
+        print(f"{name:15s} {value:7.2f} steps/s (median of {args.rounds} rounds of {args.steps})")
+    speedup = speeds[policy] / speeds["float32"]
     print(f"speedup of {policy} over float32: {speedup:.2f}x")
 
 

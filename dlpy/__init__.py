@@ -10,13 +10,15 @@ The package, by concern (dependencies run one way, top to bottom)::
 
     dlpy.course      settings, results, checks (rel_error), notebooks, runner, cli: the course machinery
     dlpy.data        the registry of data files and one loader per dataset
-    dlpy.models      backbones, convnet builders, introspection, BatchNorm folding
+    dlpy.models      backbones, convnet builders, modern blocks and their cost, introspection, BatchNorm folding
     dlpy.images      checking, batching, resizing and tiling images
     dlpy.plots       training curves and image grids
     dlpy.training    K-fold validation and resumable training
     dlpy.viz         visualizing what convnets learn (chapters 08-11)
     dlpy.generative  text generation, DeepDream, style transfer, VAE, GAN, PixelCNN (chapters 17-21)
     dlpy.sequences   attention, the Transformer encoder, forecasting windows (text and timeseries)
+    dlpy.workflow    callbacks, custom metrics and training steps, TensorBoard read back (chapter 14)
+    dlpy.practices   ensembles, mixed precision, the mirrored-training check (chapter 16)
 
 Subpackages and modules are imported on first use (``dlpy.viz.gradcam``) so that ``import dlpy``
 stays fast and the ``dlpy`` command does not load TensorFlow.

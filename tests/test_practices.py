@@ -89,3 +89,20 @@ def test_training_speed_is_measured_and_bad_steps_refused():
     assert not np.allclose(before, model.get_weights()[0])  # it trained
     with pytest.raises(ValueError, match="steps must be at least 1"):
         training_steps_per_second(model, x, y, steps=0)
+
+
+def test_log_loss_refuses_mismatched_labels_and_reads_a_column_of_probabilities(rng):
+    with pytest.raises(ValueError, match="one row of probabilities per label"):
+        log_loss(np.full((3, 2), 0.5), [0, 1])
+    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 2\)"):
+        log_loss(np.full((2, 2), 0.5), [0, 2])
+    p = rng.uniform(0.1, 0.9, 5)
+    labels = rng.integers(0, 2, 5)
+    assert log_loss(p[:, None], labels) == pytest.approx(log_loss(p, labels))
+
+
+def test_an_unknown_gpu_capability_is_not_called_old():
+    from dlpy.practices.precision import recommended_policy
+
+    policy, reason = recommended_policy([None], "")
+    assert policy is None and "does not report" in reason

@@ -2,24 +2,14 @@
 CPU devices matches training on one device. TensorFlow can split its CPU only before it starts, so
 the check (``dlpy.practices.mirrored_check``) runs in a fresh process."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-
-def run_check(logical_cpus):
-    env = dict(os.environ, DLPY_LOGICAL_CPUS=logical_cpus, CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, "-m", "dlpy.practices.mirrored_check"], capture_output=True, text=True,
-                          env=env, timeout=300)
+from dlpy.practices.mirrored_check import run_in_fresh_process
 
 
 def test_mirrored_training_on_two_logical_cpus_matches_one_device():
-    result = run_check("2")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "REPLICAS 2" in result.stdout, result.stdout
-    error = float(result.stdout.split("RELATIVE_ERROR")[1])
+    replicas, error = run_in_fresh_process(2)
+    assert replicas == 2
     assert error < 1e-5
 
 

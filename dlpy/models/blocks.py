@@ -36,7 +36,9 @@ def residual_block(x, filters: int, *, pooling: bool = False, batch_norm: bool =
         batch_norm: convolution without bias, batch normalization, then ReLU (the book's placement);
             ``False``: plain ReLU convolutions with bias.
         separable: depthwise separable convolutions instead of regular ones.
-        name: prefix of the layers' names (``name_conv_1``, ``name_projection``, ...).
+        name: prefix of the layers' names: ``name_1_conv``, ``name_1_bn``, ``name_1_relu`` (and ``_2_``)
+            with batch normalization, ``name_conv_1`` and ``name_conv_2`` without; ``name_pool``,
+            ``name_projection``, ``name_add``.
 
     Example::
 
@@ -82,6 +84,9 @@ def deep_stack(input_shape, num_classes: int, *, depth: int = 12, filters: int =
 
     Taught in chapter 15."""
     depth = integer_at_least("depth", depth, minimum=2)
+    filters = integer_at_least("filters", filters)
+    stem_strides = integer_at_least("stem_strides", stem_strides)
+    num_classes = integer_at_least("num_classes", num_classes, minimum=2)
     if depth % 2:
         raise ValueError(f"depth counts convolutions in pairs (one block each): use an even number, got {depth}.")
     inputs = keras.Input(input_shape)
@@ -125,6 +130,9 @@ def mini_xception(input_shape=(180, 180, 3), widths=(32, 64, 128, 256, 512), *, 
         raise ValueError("widths must name at least one block's channels, e.g. (32, 64, 128).")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if not 0.0 <= batch_norm_momentum < 1.0:
+        raise ValueError(f"batch_norm_momentum must be in [0, 1) (0.99 is Keras's default), got {batch_norm_momentum}")
+    widths = [integer_at_least("widths", width) for width in widths]
     inputs = keras.Input(shape=input_shape, name="image")
     x = data_augmentation()(inputs) if augmentation else inputs
     x = layers.Rescaling(1.0 / 255, name="rescaling")(x)

@@ -23,9 +23,17 @@ def log_loss(probabilities, labels) -> float:
     """Mean negative log-probability of the true class; ``probabilities`` are ``(N, classes)``, or
     ``(N,)`` for the positive class of a binary task. Taught in chapter 16."""
     p = np.asarray(probabilities, dtype="float64")
-    labels = np.asarray(labels).astype(int)
+    labels = np.asarray(labels).reshape(-1).astype(int)
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p[:, 0]
     if p.ndim == 1:
         p = np.stack([1 - p, p], axis=1)
+    if p.ndim != 2 or len(p) != len(labels):
+        raise ValueError(f"log_loss needs one row of probabilities per label: probabilities of shape "
+                         f"{np.shape(probabilities)} for {len(labels)} labels.")
+    if labels.size and (labels.min() < 0 or labels.max() >= p.shape[1]):
+        raise ValueError(f"labels must be class indices in [0, {p.shape[1]}); got values from {labels.min()} "
+                         f"to {labels.max()}.")
     return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, 1.0))))
 
 
@@ -43,4 +51,7 @@ def ensemble_weights(member_probabilities, labels) -> np.ndarray:
                       method="SLSQP", bounds=[(0.0, 1.0)] * count,
                       constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}])
     weights = np.clip(result.x, 0.0, None)
+    if not result.success or weights.sum() <= 0:
+        raise RuntimeError(f"Choosing the ensemble's weights failed ({result.message}); check that every member "
+                           "gives finite probabilities for the same validation samples.")
     return weights / weights.sum()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 MARKER = "RELATIVE_ERROR"
+REPLICAS = "REPLICAS"
 
 
 def _build():
@@ -47,9 +48,29 @@ def mirrored_vs_single(epochs: int = 3) -> tuple[int, float]:
 
 
 def main() -> None:
+    """Print the replicas and the largest relative difference, for :func:`run_in_fresh_process`.
+    Taught in chapter 16."""
     replicas, error = mirrored_vs_single()
-    print(f"REPLICAS {replicas}")
+    print(f"{REPLICAS} {replicas}")
     print(f"{MARKER} {error:.3e}")
+
+
+def run_in_fresh_process(logical_cpus: int = 2, timeout: float = 300) -> tuple[int, float]:
+    """Run the check in a new Python process with the CPU split into ``logical_cpus`` devices (GPUs
+    hidden) and return its ``(replicas, largest relative weight difference)``; a failed run raises
+    ``RuntimeError`` with the end of its error output. Taught in chapter 16."""
+    import os
+    import subprocess
+    import sys
+
+    from dlpy.course.strategy import LOGICAL_CPUS
+
+    env = dict(os.environ, **{LOGICAL_CPUS: str(logical_cpus)}, CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run([sys.executable, "-m", __name__], capture_output=True, text=True, env=env,
+                            timeout=timeout)
+    if result.returncode or MARKER not in result.stdout:
+        raise RuntimeError(f"The mirrored-training check failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    return int(result.stdout.split(REPLICAS)[1].split()[0]), float(result.stdout.split(MARKER)[1].split()[0])
 
 
 if __name__ == "__main__":

@@ -40,7 +40,10 @@ def recommended_policy(gpu_compute_capabilities=None, cpuinfo: str | None = None
         gpu_compute_capabilities = [tf.config.experimental.get_device_details(gpu).get("compute_capability")
                                     for gpu in tf.config.list_physical_devices("GPU")]
     if gpu_compute_capabilities:
-        if all(capability and tuple(capability) >= (7, 0) for capability in gpu_compute_capabilities):
+        if any(not capability for capability in gpu_compute_capabilities):
+            return None, ("a GPU whose compute capability TensorFlow does not report: try mixed_float16 and "
+                          "measure (chapter 16) before relying on it")
+        if all(tuple(capability) >= (7, 0) for capability in gpu_compute_capabilities):
             return "mixed_float16", "NVIDIA GPU(s) with tensor cores (compute capability >= 7.0)"
         return None, (f"GPU compute capabilities {gpu_compute_capabilities}: below 7.0, float16 runs no faster; "
                       "keep float32")
@@ -76,3 +79,31 @@ def training_steps_per_second(model, inputs, targets, steps: int = 10) -> float:
         loss = model.train_on_batch(inputs, targets)
     float(np.asarray(loss))
     return steps / (time.perf_counter() - started)
+
+
+def policy_speeds(build, policies, inputs, targets, *, rounds: int = 3, steps: int = 10) -> dict[str, float]:
+    """Median training steps per second of ``build()`` built under each of ``policies``, on one
+    batch, the rounds interleaved so that a shared machine's noise hits every policy alike.
+
+    Args:
+        build: a function of no arguments returning a compiled model whose output layer is float32.
+        policies: dtype policy names, e.g. ``["float32", "mixed_bfloat16"]``.
+        inputs: one batch of inputs.
+        targets: its targets.
+        rounds: measurements per policy (the median is kept).
+        steps: training steps per measurement.
+
+    Example::
+
+        speeds = policy_speeds(build, ["float32", "mixed_bfloat16"], images, labels)
+
+    Taught in chapter 16; ``benchmarks/bench_mixed_precision.py`` reports the same."""
+    models = {}
+    for policy in policies:
+        with dtype_policy(policy):
+            models[policy] = build()
+    rates = {policy: [] for policy in models}
+    for _ in range(rounds):
+        for policy, model in models.items():
+            rates[policy].append(training_steps_per_second(model, inputs, targets, steps))
+    return {policy: float(np.median(values)) for policy, values in rates.items()}
