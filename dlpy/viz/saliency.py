@@ -13,9 +13,11 @@ from dlpy.images import image_batch
 from dlpy.models.introspection import check_class_indices, class_score_source, feature_model
 
 
-def _score_function(model: keras.Model):
-    """images in model input space -> class scores (n, classes): logits where the model ends in a
-    softmax or sigmoid; a single sigmoid unit gives two classes (-z, z)."""
+def class_score_function(model: keras.Model):
+    """``(scores, num_classes)``: ``scores`` maps images in the model's input space to class scores
+    ``(n, classes)``, the logits where the model ends in a softmax or sigmoid (a single sigmoid unit
+    gives two classes, ``-z`` and ``z``). What every gradient-based map differentiates. Taught in
+    chapter 10."""
     source = class_score_source(model)
     hidden = None if source is None else feature_model(model, source[0])
 
@@ -32,7 +34,7 @@ def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.
     """d(score of ``classes[i]``)/d(pixels of image i), shape (n, h, w, channels), through
     ``preprocess`` (so in the units of the images you pass). Taught in chapter 10."""
     batch = image_batch(images, model)
-    scores, num_classes = _score_function(model)
+    scores, num_classes = class_score_function(model)
     chosen = check_class_indices(classes, len(batch), num_classes, owner=f"Model {model.name!r}")
     if chosen.shape[1] != 1:
         raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
