@@ -150,3 +150,24 @@ def test_a_randomized_linear_model_has_an_unrelated_gradient(rng):
     (_, randomized), = list(cascading_randomization(model))
     correlation = rank_correlation(trained, input_gradients(randomized, images, 0)[..., 0])[0]
     assert abs(correlation) < 0.25                          # independent weights: about 0 (sd 1/sqrt(255))
+
+
+def test_frozen_layers_are_randomized_too():
+    model = small_convnet()
+    model.trainable = False
+    assert len(weight_layers_top_down(model)) == 3
+    (_, randomized), = list(cascading_randomization(model, depth=1))
+    assert not np.allclose(randomized.get_layer("out").kernel.numpy(), model.get_layer("out").kernel.numpy())
+
+
+def test_one_sigmoid_unit_scores_both_classes_in_compiled_calls(rng):
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((4, 4, 1))
+    unit = keras.layers.Dense(1, activation="sigmoid", name="unit")
+    model = keras.Model(inputs, unit(keras.layers.Flatten()(inputs)))
+    images = rng.normal(size=(2, 4, 4, 1)).astype("float32")
+    weights = model.get_layer("unit").kernel.numpy()[:, 0].reshape(4, 4, 1)
+    for target, sign in ((1, 1.0), (0, -1.0)):                     # class 1 scores z, class 0 scores -z
+        expected = sign * (images - 0.0) * weights
+        assert rel_error(integrated_gradients(model, images, target, steps=2), expected) < 1e-5
+        assert rel_error(input_gradients(model, images, target), np.broadcast_to(sign * weights, images.shape)) < 1e-5

@@ -19,6 +19,7 @@ compiled, batched calls. Taught in chapter 10.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import keras
@@ -28,7 +29,7 @@ import tensorflow as tf
 from dlpy.course.arguments import integer_at_least
 from dlpy.images import image_batch
 from dlpy.models.introspection import check_class_indices
-from dlpy.viz.saliency import class_score_function
+from dlpy.viz.saliency import class_score_function, compiled_class_gradients
 
 
 def _one_class_per_image(model, batch, classes) -> np.ndarray:
@@ -37,22 +38,6 @@ def _one_class_per_image(model, batch, classes) -> np.ndarray:
     if chosen.shape[1] != 1:
         raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
     return chosen[:, 0]
-
-
-def _gradient_function(model, preprocess):
-    """A compiled ``(x, targets) -> (scores of targets, d score / d x)`` for a flat batch."""
-    scores, _ = class_score_function(model)
-
-    @tf.function(reduce_retracing=True)
-    def gradients(x, targets):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            inputs = x if preprocess is None else preprocess(x)
-            chosen = tf.gather(scores(inputs), targets, batch_dims=1)
-            total = tf.reduce_sum(chosen)  # images are independent: d total / d x holds each one's gradient
-        return chosen, tape.gradient(total, x)
-
-    return gradients
 
 
 def _chunks(count: int, per_image: int, max_batch: int):
@@ -87,7 +72,7 @@ def smoothgrad(model: keras.Model, images, classes, preprocess=None, *, samples:
         raise ValueError(f"noise is a standard deviation (a fraction of the value range), got {noise}.")
     batch = image_batch(images, model)
     chosen = _one_class_per_image(model, batch, classes)
-    gradients = _gradient_function(model, preprocess)
+    gradients = compiled_class_gradients(model, preprocess)
     spread = (batch.max(axis=(1, 2, 3)) - batch.min(axis=(1, 2, 3))).reshape(-1, 1, 1, 1, 1) * noise
     rng = np.random.default_rng(seed)
     result = np.zeros_like(batch, dtype="float32")
@@ -130,7 +115,7 @@ def integrated_gradients(model: keras.Model, images, classes, preprocess=None, *
     chosen = _one_class_per_image(model, batch, classes)
     start = np.zeros_like(batch) if baseline is None else np.broadcast_to(
         np.asarray(baseline, dtype="float32"), batch.shape).astype("float32")
-    gradients = _gradient_function(model, preprocess)
+    gradients = compiled_class_gradients(model, preprocess)
     alphas = np.linspace(0.0, 1.0, steps + 1, dtype="float32")
     weights = np.full(steps + 1, 1.0 / steps, dtype="float32")
     weights[[0, -1]] /= 2  # the trapezoid rule
@@ -168,18 +153,25 @@ class DeletionInsertion:
     insertion_auc: np.ndarray
 
 
+_COMPILED_PROBABILITIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _probability_function(model, preprocess):
-    units = model.outputs[0].shape[-1]
+    """A compiled ``(x, targets) -> probability of each row's target``, made once per model and preprocess."""
+    per_model = _COMPILED_PROBABILITIES.setdefault(model, {})
+    if preprocess not in per_model:
+        units = int(np.prod(model.outputs[0].shape[1:]))
 
-    @tf.function(reduce_retracing=True)
-    def probabilities(x, targets):
-        out = model(x if preprocess is None else preprocess(x), training=False)
-        out = tf.reshape(out, (tf.shape(out)[0], -1))
-        if units == 1:
-            out = tf.concat([1.0 - out, out], axis=-1)
-        return tf.gather(out, targets, batch_dims=1)
+        @tf.function(reduce_retracing=True)
+        def probabilities(x, targets):
+            out = model(x if preprocess is None else preprocess(x), training=False)
+            out = tf.reshape(out, (tf.shape(out)[0], units))
+            if units == 1:
+                out = tf.concat([1.0 - out, out], axis=-1)
+            return tf.gather(out, targets, batch_dims=1)
 
-    return probabilities
+        per_model[preprocess] = probabilities
+    return per_model[preprocess]
 
 
 def _pixel_order(maps, height: int, width: int) -> np.ndarray:
@@ -259,21 +251,28 @@ def deletion_insertion(model: keras.Model, images, classes, maps, preprocess=Non
                              area(curves["insertion"]))
 
 
+def _learned_weights(layer) -> list:
+    """A layer's learned variables, frozen or not: every weight but BatchNormalization's moving statistics."""
+    return [v for v in layer.weights if not v.path.endswith(("moving_mean", "moving_variance"))]
+
+
 def weight_layers_top_down(model: keras.Model) -> list[str]:
-    """Names of the layers with trainable weights, from the output back to the input (nested models
-    opened, as dotted paths): the order of a cascading randomization. Taught in chapter 10."""
+    """Names of the layers with learned weights (trainable or frozen), from the output back to the
+    input (nested models opened, as dotted paths): the order of a cascading randomization. Taught in
+    chapter 10."""
     names = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             names += [f"{layer.name}.{inner}" for inner in reversed(weight_layers_top_down(layer))]
-        elif layer.trainable_weights:
+        elif _learned_weights(layer):
             names.append(layer.name)
     return names[::-1]
 
 
 def cascading_randomization(model: keras.Model, depth: int | None = None, seed: int = 0):
     """Yield ``(layer name, model)`` with the weights of the top 1, 2, ... ``depth`` weight layers
-    replaced by random ones (Adebayo et al. 2018's sanity check; ``None``: every layer). Each random
+    replaced by random ones (Adebayo et al. 2018's sanity check; ``None``: every layer; frozen layers
+    too, BatchNormalization's moving statistics kept). Each random
     tensor is Gaussian with the scale of the weights it replaces (biases and BatchNormalization's
     shift become 0, its scale 1). One copy of ``model`` is randomized further at each step: use each
     yielded model before asking for the next. ``model`` itself is not changed. Taught in chapter 10."""
@@ -286,7 +285,7 @@ def cascading_randomization(model: keras.Model, depth: int | None = None, seed: 
     rng = np.random.default_rng(seed)
     for name in names[:depth]:
         layer = find_layer(copy, name)
-        for variable in layer.trainable_weights:
+        for variable in _learned_weights(layer):
             value = variable.numpy()
             path = variable.path
             if path.endswith("gamma"):

@@ -5,6 +5,8 @@ Understanding*. Shown next to Grad-CAM in chapter 10.
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -21,41 +23,64 @@ def class_score_function(model: keras.Model):
     source = class_score_source(model)
     hidden = None if source is None else feature_model(model, source[0])
 
+    units = int(np.prod(model.outputs[0].shape[1:]))  # static: a compiled call keeps the class axis known
+
     def scores(x):
         out = model(x, training=False) if hidden is None else source[1](hidden(x, training=False))
-        out = tf.reshape(out, (tf.shape(out)[0], -1))
-        return tf.concat([-out, out], axis=-1) if out.shape[-1] == 1 else out
+        out = tf.reshape(out, (tf.shape(out)[0], units))
+        return tf.concat([-out, out], axis=-1) if units == 1 else out
 
-    units = model.outputs[0].shape[-1]
-    return scores, 2 if units == 1 else int(units)
+    return scores, 2 if units == 1 else units
+
+
+_COMPILED_GRADIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compiled_class_gradients(model: keras.Model, preprocess=None):
+    """A compiled ``(x, targets) -> (scores of targets, d score / d x)`` for a batch ``x`` and one
+    class index per row, made once per model and ``preprocess`` and reused (a model whose weights are
+    assigned in place, as in a randomization check, needs no new trace). Taught in chapter 10."""
+    per_model = _COMPILED_GRADIENTS.setdefault(model, {})
+    if preprocess not in per_model:
+        scores, _ = class_score_function(model)
+
+        @tf.function(reduce_retracing=True)
+        def gradients(x, targets):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                inputs = x if preprocess is None else preprocess(x)
+                chosen = tf.gather(scores(inputs), targets, batch_dims=1)
+                total = tf.reduce_sum(chosen)  # images are independent: d total / d x holds each one's gradient
+            return chosen, tape.gradient(total, x)
+
+        per_model[preprocess] = gradients
+    return per_model[preprocess]
 
 
 def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
     """d(score of ``classes[i]``)/d(pixels of image i), shape (n, h, w, channels), through
     ``preprocess`` (so in the units of the images you pass). Taught in chapter 10."""
     batch = image_batch(images, model)
-    scores, num_classes = class_score_function(model)
+    _, num_classes = class_score_function(model)
     chosen = check_class_indices(classes, len(batch), num_classes, owner=f"Model {model.name!r}")
     if chosen.shape[1] != 1:
         raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
-    chosen = chosen[:, 0]
+    _, gradients = compiled_class_gradients(model, preprocess)(tf.constant(batch), tf.constant(chosen[:, 0]))
+    return gradients.numpy()
 
-    @tf.function
-    def gradients(x, targets):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            inputs = x if preprocess is None else preprocess(x)
-            total = tf.reduce_sum(tf.gather(scores(inputs), targets, batch_dims=1))
-        return tape.gradient(total, x)
 
-    return gradients(tf.constant(batch), tf.constant(chosen)).numpy()
+def magnitude_map(attributions) -> np.ndarray:
+    """Per-pixel attributions ``(n, h, w, channels)`` as maps ``(n, h, w)``: the largest absolute
+    value over the channels, each map scaled to [0, 1] (how saliency maps are shown). Taught in
+    chapter 10."""
+    magnitude = np.abs(np.asarray(attributions, dtype="float32")).max(axis=-1)
+    return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-12)
 
 
 def saliency_maps(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
     """Vanilla saliency: the largest absolute input gradient over the color channels, each map
     scaled to [0, 1]; shape (n, h, w). Taught in chapter 10."""
-    magnitude = np.abs(input_gradients(model, images, classes, preprocess)).max(axis=-1)
-    return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-12)
+    return magnitude_map(input_gradients(model, images, classes, preprocess))
 
 
 def _guided(function):
