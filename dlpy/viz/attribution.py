@@ -28,16 +28,9 @@ import tensorflow as tf
 
 from dlpy.course.arguments import integer_at_least
 from dlpy.images import image_batch
-from dlpy.models.introspection import check_class_indices
-from dlpy.viz.saliency import class_score_function, compiled_class_gradients
-
-
-def _one_class_per_image(model, batch, classes) -> np.ndarray:
-    _, num_classes = class_score_function(model)
-    chosen = check_class_indices(classes, len(batch), num_classes, owner=f"Model {model.name!r}")
-    if chosen.shape[1] != 1:
-        raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
-    return chosen[:, 0]
+from dlpy.models.introspection import find_layer
+from dlpy.viz.overlay import resize_heatmap
+from dlpy.viz.saliency import compiled_class_gradients, one_class_per_image
 
 
 def _chunks(count: int, per_image: int, max_batch: int):
@@ -71,7 +64,7 @@ def smoothgrad(model: keras.Model, images, classes, preprocess=None, *, samples:
     if noise < 0:
         raise ValueError(f"noise is a standard deviation (a fraction of the value range), got {noise}.")
     batch = image_batch(images, model)
-    chosen = _one_class_per_image(model, batch, classes)
+    chosen = one_class_per_image(model, batch, classes)
     gradients = compiled_class_gradients(model, preprocess)
     spread = (batch.max(axis=(1, 2, 3)) - batch.min(axis=(1, 2, 3))).reshape(-1, 1, 1, 1, 1) * noise
     rng = np.random.default_rng(seed)
@@ -112,7 +105,7 @@ def integrated_gradients(model: keras.Model, images, classes, preprocess=None, *
     Taught in chapter 10."""
     steps = integer_at_least("steps", steps)
     batch = image_batch(images, model)
-    chosen = _one_class_per_image(model, batch, classes)
+    chosen = one_class_per_image(model, batch, classes)
     start = np.zeros_like(batch) if baseline is None else np.broadcast_to(
         np.asarray(baseline, dtype="float32"), batch.shape).astype("float32")
     gradients = compiled_class_gradients(model, preprocess)
@@ -180,7 +173,7 @@ def _pixel_order(maps, height: int, width: int) -> np.ndarray:
     if maps.ndim != 3:
         raise ValueError(f"maps must be (n, height, width), one per image; got shape {maps.shape}.")
     if maps.shape[1:] != (height, width):
-        maps = tf.image.resize(maps[..., None], (height, width), method="bilinear").numpy()[..., 0]
+        maps = np.stack([resize_heatmap(m, (height, width)) for m in maps])
     return np.argsort(-maps.reshape(len(maps), -1), axis=1, kind="stable")
 
 
@@ -215,7 +208,7 @@ def deletion_insertion(model: keras.Model, images, classes, maps, preprocess=Non
     if insertion_from not in ("blur", "zeros"):
         raise ValueError(f"insertion_from is 'blur' or 'zeros', got {insertion_from!r}.")
     batch = image_batch(images, model)
-    chosen = _one_class_per_image(model, batch, classes)
+    chosen = one_class_per_image(model, batch, classes)
     n, height, width, channels = batch.shape
     order = _pixel_order(maps, height, width)
     if len(order) != n:
@@ -276,8 +269,6 @@ def cascading_randomization(model: keras.Model, depth: int | None = None, seed: 
     tensor is Gaussian with the scale of the weights it replaces (biases and BatchNormalization's
     shift become 0, its scale 1). One copy of ``model`` is randomized further at each step: use each
     yielded model before asking for the next. ``model`` itself is not changed. Taught in chapter 10."""
-    from dlpy.models.introspection import find_layer
-
     names = weight_layers_top_down(model)
     depth = len(names) if depth is None else min(integer_at_least("depth", depth), len(names))
     copy = keras.models.clone_model(model)

@@ -57,15 +57,22 @@ def compiled_class_gradients(model: keras.Model, preprocess=None):
     return per_model[preprocess]
 
 
+def one_class_per_image(model: keras.Model, batch, classes) -> np.ndarray:
+    """``classes`` checked against ``model``'s classes as one int32 index per image of ``batch``
+    (an int means the same class for all); a clear error otherwise. Taught in chapter 10."""
+    units = int(np.prod(model.outputs[0].shape[1:]))
+    chosen = check_class_indices(classes, len(batch), 2 if units == 1 else units, owner=f"Model {model.name!r}")
+    if chosen.shape[1] != 1:
+        raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
+    return chosen[:, 0]
+
+
 def input_gradients(model: keras.Model, images, classes, preprocess=None) -> np.ndarray:
     """d(score of ``classes[i]``)/d(pixels of image i), shape (n, h, w, channels), through
     ``preprocess`` (so in the units of the images you pass). Taught in chapter 10."""
     batch = image_batch(images, model)
-    _, num_classes = class_score_function(model)
-    chosen = check_class_indices(classes, len(batch), num_classes, owner=f"Model {model.name!r}")
-    if chosen.shape[1] != 1:
-        raise ValueError(f"Give one class per image ({len(batch)}); got shape {np.shape(classes)}.")
-    _, gradients = compiled_class_gradients(model, preprocess)(tf.constant(batch), tf.constant(chosen[:, 0]))
+    chosen = one_class_per_image(model, batch, classes)
+    _, gradients = compiled_class_gradients(model, preprocess)(tf.constant(batch), tf.constant(chosen))
     return gradients.numpy()
 
 
