@@ -60,3 +60,47 @@ def test_bad_input_is_a_clear_error():
         fast_gradient_sign(model, image, epsilon=0)
     with pytest.raises(ValueError, match="target 7 is out of range"):
         iterative_attack(model, image, target=7)
+
+
+def mean_pixel_classifier(threshold):
+    """Class 1 when the mean pixel exceeds ``threshold``, else class 0: logits (0, mean(x) - threshold)."""
+    kernel = np.zeros((12, 2), "float32")
+    kernel[:, 1] = 1 / 12
+    return keras.Sequential([keras.Input((2, 2, 3)), keras.layers.Flatten(),
+                             keras.layers.Dense(2, activation="softmax", kernel_initializer=keras.initializers.Constant(
+                                 kernel), bias_initializer=keras.initializers.Constant([0.0, -threshold]))])
+
+
+def test_fooling_images_find_the_smallest_budget_on_the_ladder_that_reaches_each_target():
+    from dlpy.viz.adversarial import fooling_images, plot_fooling_images
+
+    model = mean_pixel_classifier(100.0)
+    # Every pixel must rise by more than 0.3, 1.3 and 5.0: budgets 0.5 and 2.0 suffice, the third fails at 2.0.
+    images = np.stack([np.full((2, 2, 3), value, "float32") for value in (99.7, 98.7, 95.0)])
+    fooled = fooling_images(model, images, [1, 1, 1], epsilons=(2.0, 0.25, 0.5, 1.0), steps=100, step_fraction=0.125)
+    np.testing.assert_array_equal(fooled.original_classes, [0, 0, 0])
+    np.testing.assert_array_equal(fooled.new_classes, [1, 1, 0])
+    np.testing.assert_array_equal(fooled.epsilons[:2], [0.5, 2.0])
+    assert np.isnan(fooled.epsilons[2])
+    # Sign steps of budget/8 move every pixel alike: 0.0625 x 5 > 0.3, 0.25 x 6 > 1.3 (and 5 x 0.25 is not).
+    np.testing.assert_array_equal(fooled.steps[:2], [5, 6])
+    np.testing.assert_allclose(fooled.perturbations[0], 0.3125, atol=1e-4)
+    assert np.abs(fooled.perturbations).max() <= 2.0 + 1e-4
+    assert fooled.success_rate == 2 / 3 and fooled.median_epsilon == 1.25
+    assert fooled.target_probabilities[0] > 0.5 > fooled.target_probabilities[2]
+    plot_fooling_images(images, fooled, class_names=["low", "high"])
+
+
+def test_fooling_images_reject_targets_already_predicted_and_bad_budgets():
+    from dlpy.viz.adversarial import fooling_images
+
+    model = mean_pixel_classifier(100.0)
+    images = np.stack([np.full((2, 2, 3), 99.0, "float32"), np.full((2, 2, 3), 101.0, "float32")])
+    with pytest.raises(ValueError, match=r"images \[1\] are already predicted"):
+        fooling_images(model, images, [1, 1])
+    with pytest.raises(ValueError, match="out of range"):
+        fooling_images(model, images, [1, 5])
+    with pytest.raises(ValueError, match="epsilons must be positive"):
+        fooling_images(model, images, [1, 0], epsilons=(0.0, 1.0))
+    with pytest.raises(ValueError, match="image\\[None\\]"):
+        fooling_images(model, images[0], [1])

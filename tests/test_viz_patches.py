@@ -96,3 +96,46 @@ def test_bad_input_is_a_clear_error():
         top_activating_patches(model, "pool", images, channels=[3])
     with pytest.raises(ValueError, match="batch of images"):
         top_activating_patches(model, "pool", images[0])
+
+
+def test_patch_gradients_of_a_linear_unit_are_its_kernel_over_its_receptive_field():
+    from dlpy.viz.patches import patch_gradients
+
+    rng = np.random.default_rng(3)
+    kernel = rng.normal(size=(3, 3, 3, 4)).astype("float32")
+    model = keras.Sequential([keras.Input((9, 9, 3)), keras.layers.Conv2D(
+        4, 3, strides=2, kernel_initializer=keras.initializers.Constant(kernel), name="conv")])
+    images = rng.uniform(0, 1, size=(6, 9, 9, 3)).astype("float32")
+    top = top_activating_patches(model, "conv", images, channels=[1, 3], k=3)
+    plain = patch_gradients(model, top, images, guided=False)
+    for c, channel in enumerate(top.channels):
+        for j in range(3):
+            # d(sum_ij w_ij x_ij)/dx = w over the 3x3 window, zero elsewhere (outside the crop)
+            np.testing.assert_allclose(plain.raw_crops[c][j], kernel[..., channel], rtol=1e-6)
+            assert plain.crops[c][j].min() >= 0 and plain.crops[c][j].max() <= 1
+    assert plain.activations is top.activations and len(plain.strongest(1).raw_crops) == 1
+    plot_top_patches(top, gradients=plain)
+    with pytest.raises(ValueError, match="the images given to top_activating_patches"):
+        patch_gradients(model, top, images[:2])
+
+
+def test_guided_patch_gradients_pass_only_positive_gradients_through_relus():
+    from dlpy.viz.patches import patch_gradients
+
+    # unit = -2 * relu(x) + 3 * relu(-x): through the ReLUs plain backprop gives -2 where x > 0 and
+    # -3 where x < 0; guided backprop drops the negative upstream gradient -2 and keeps +3's path only.
+    inputs = keras.Input((4, 4, 1))
+    positive = keras.layers.ReLU()(inputs)
+    negative = keras.layers.ReLU()(keras.layers.Rescaling(-1.0)(inputs))
+    both = keras.layers.Concatenate()([positive, negative])
+    unit = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=keras.initializers.Constant(
+        np.array([-2.0, 3.0]).reshape(1, 1, 2, 1)), name="unit")(both)
+    model = keras.Model(inputs, unit)
+    images = np.random.default_rng(4).normal(size=(5, 4, 4, 1)).astype("float32")
+    top = top_activating_patches(model, "unit", images, channels=[0], k=2)
+    pixel = [images[i, r, c, 0] for i, (r, c) in zip(top.image_indices[0], top.positions[0])]
+    plain = patch_gradients(model, top, images, guided=False)
+    guided = patch_gradients(model, top, images, guided=True)
+    for j, value in enumerate(pixel):
+        assert plain.raw_crops[0][j].item() == pytest.approx(-2.0 if value > 0 else -3.0)
+        assert guided.raw_crops[0][j].item() == pytest.approx(0.0 if value > 0 else -3.0)

@@ -138,6 +138,169 @@ def iterative_attack(model: keras.Model, image, epsilon: float = 2.0, *, step_si
                    steps=steps, preprocess=preprocess)
 
 
+@dataclass(frozen=True)
+class FoolingImages:
+    """Targeted fooling images for a batch (cs231n's "fooling images"). Arrays have one entry per
+    image: ``images`` (the fooled images, float32 0-255; where the attack failed, its last try at the
+    largest budget), ``perturbations`` (``images`` minus the originals), ``targets``,
+    ``original_classes`` and ``new_classes``, ``target_probabilities`` (after the attack),
+    ``epsilons`` (the smallest budget on the ladder that sufficed, in 0-255 pixel units; NaN where
+    none did) and ``steps`` (the steps that budget took). Taught in chapter 11."""
+
+    images: np.ndarray
+    perturbations: np.ndarray
+    targets: np.ndarray
+    original_classes: np.ndarray
+    new_classes: np.ndarray
+    target_probabilities: np.ndarray
+    epsilons: np.ndarray
+    steps: np.ndarray
+
+    @property
+    def fooled(self) -> np.ndarray:
+        """Whether each image is now classified as its target."""
+        return self.new_classes == self.targets
+
+    @property
+    def success_rate(self) -> float:
+        """The fraction of images classified as their target."""
+        return float(self.fooled.mean())
+
+    @property
+    def median_epsilon(self) -> float:
+        """The median budget that sufficed (0-255 pixel units), over the fooled images; NaN if none."""
+        return float(np.median(self.epsilons[self.fooled])) if self.fooled.any() else float("nan")
+
+
+def _targeted_rounds(model, preprocess):
+    """One compiled targeted attack over a batch: sign steps towards each image's target, each image
+    frozen once its prediction is the target; stops when all are or after ``steps``."""
+
+    @tf.function(reduce_retracing=True)
+    def run(start, targets, epsilon, step_size, steps):
+        def step(i, x, done, used):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                probabilities = _probabilities(model, preprocess, x)
+                log_p = tf.math.log(tf.gather(probabilities, targets, axis=1, batch_dims=1) + 1e-12)
+            gradient = tape.gradient(log_p, x)  # each image's log p(target) depends on that image only
+            done = done | (tf.argmax(probabilities, axis=1, output_type="int32") == targets)
+            moved = x + step_size * tf.sign(gradient)
+            moved = tf.clip_by_value(tf.clip_by_value(moved, start - epsilon, start + epsilon), 0.0, 255.0)
+            x = tf.where(done[:, None, None, None], x, moved)
+            return i + 1, x, done, used + tf.cast(~done, "int32")
+
+        def going(i, x, done, used):
+            return (i < steps) & ~tf.reduce_all(done)
+
+        count = tf.shape(start)[0]
+        _, x, _, used = tf.while_loop(going, step, (tf.constant(0), start, tf.zeros((count,), bool),
+                                                    tf.zeros((count,), "int32")))
+        return x, used
+
+    return run
+
+
+def fooling_images(model: keras.Model, images, targets, *, epsilons=(0.25, 0.5, 1.0, 2.0), steps: int = 100,
+                   step_fraction: float = 0.125, preprocess=None) -> FoolingImages:
+    """Targeted fooling images (cs231n "Visualizing and Understanding"; the iterative method of
+    Kurakin et al.): change each image as little as the ladder of L-infinity budgets ``epsilons``
+    allows until the model predicts its ``target``. Every image is tried at the smallest budget
+    first; the ones not fooled within ``steps`` sign steps of ``step_fraction * epsilon`` try the
+    next budget. Each round is one ``tf.function`` over all remaining images, which stops as soon as
+    every one of them is fooled.
+
+    Args:
+        model: a Keras image classifier (softmax outputs, or one sigmoid unit).
+        images: RGB images (N, H, W, 3), values 0-255.
+        targets: one target class per image (N,), each different from the image's predicted class.
+        epsilons: the budgets to try, in 0-255 pixel units (2.0 is 2/255 of the range).
+        steps: the most sign steps per budget.
+        step_fraction: each step's size as a fraction of the budget.
+        preprocess: maps the 0-255 images to the model's input, e.g. ``backbone.preprocess`` (``None``: none).
+
+    Returns a :class:`FoolingImages`.
+
+    Example::
+
+        predicted = model.predict(preprocess(images)).argmax(axis=1)
+        targets = (predicted + np.random.default_rng(0).integers(1, 1000, len(images))) % 1000
+        fooled = fooling_images(model, images, targets, preprocess=preprocess)
+        fooled.success_rate, fooled.median_epsilon
+
+    Taught in chapter 11."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be a batch of RGB images (N, height, width, 3) in 0-255; got shape "
+                         f"{images.shape}. For one image, pass image[None].")
+    ladder = np.sort(np.asarray(epsilons, dtype="float32").ravel())
+    if ladder.size == 0 or ladder[0] <= 0:
+        raise ValueError(f"epsilons must be positive budgets in 0-255 pixel units, e.g. (0.5, 1.0, 2.0); got "
+                         f"{epsilons!r}")
+    if int(steps) < 1 or not 0 < step_fraction <= 1:
+        raise ValueError(f"steps must be at least 1 and step_fraction in (0, 1]; got steps={steps}, "
+                         f"step_fraction={step_fraction}")
+    intact = np.concatenate([_probabilities(model, preprocess, tf.constant(images[i:i + 32])).numpy()
+                             for i in range(0, len(images), 32)])
+    original = intact.argmax(axis=1).astype("int32")
+    targets = check_class_indices(targets, len(images), intact.shape[1], name="targets",
+                                  owner=f"Model {model.name!r}")[:, 0]
+    same = np.flatnonzero(targets == original)
+    if same.size:
+        raise ValueError(f"targets must differ from the predicted class, but images {same.tolist()} are already "
+                         f"predicted as their target. Draw targets as (predicted + rng.integers(1, "
+                         f"{intact.shape[1]}, n)) % {intact.shape[1]}.")
+    run = _targeted_rounds(model, preprocess)
+    result = images.copy()
+    chosen = np.full(len(images), np.nan, dtype="float32")
+    used = np.zeros(len(images), dtype=int)
+    remaining = np.arange(len(images))
+    for epsilon in ladder:
+        x, steps_taken = run(tf.constant(images[remaining]), tf.constant(targets[remaining]),
+                             tf.constant(float(epsilon)), tf.constant(float(epsilon * step_fraction)),
+                             tf.constant(int(steps)))
+        after = _probabilities(model, preprocess, x).numpy().argmax(axis=1)
+        result[remaining], used[remaining] = x.numpy(), steps_taken.numpy()
+        fooled = after == targets[remaining]
+        chosen[remaining[fooled]] = epsilon
+        remaining = remaining[~fooled]
+        if remaining.size == 0:
+            break
+    final = np.concatenate([_probabilities(model, preprocess, tf.constant(result[i:i + 32])).numpy()
+                            for i in range(0, len(result), 32)])
+    return FoolingImages(result, result - images, targets, original, final.argmax(axis=1).astype("int32"),
+                         final[np.arange(len(result)), targets], chosen, used)
+
+
+def plot_fooling_images(originals, fooled: FoolingImages, class_names=None, magnify: float | None = None):
+    """One row per image: the original and its prediction, the change magnified to be visible, and the
+    fooled image with the target's probability and the budget used. ``class_names``: a list, or a
+    callable index -> name. Returns the figure. Taught in chapter 11."""
+    import matplotlib.pyplot as plt
+
+    def name(index):
+        if class_names is None:
+            return f"class {index}"
+        return class_names(index) if callable(class_names) else str(class_names[index])
+
+    largest = float(np.abs(fooled.perturbations).max())
+    magnify = magnify or (127.0 / max(largest, 1e-6))
+    count = len(fooled.targets)
+    fig, axes = plt.subplots(count, 3, figsize=(7.5, 2.5 * count), squeeze=False)
+    for i in range(count):
+        budget = "not fooled" if np.isnan(fooled.epsilons[i]) else f"eps {fooled.epsilons[i]:g}/255"
+        panels = [(originals[i], f"{name(fooled.original_classes[i])} -> target {name(fooled.targets[i])}"),
+                  (127.5 + magnify * fooled.perturbations[i], f"change x {magnify:.0f}"),
+                  (fooled.images[i], f"{name(fooled.new_classes[i])}: p(target) "
+                                     f"{fooled.target_probabilities[i]:.2f}\n{budget}, {fooled.steps[i]} steps")]
+        for ax, (picture, title) in zip(axes[i], panels):
+            ax.imshow(np.clip(np.asarray(picture), 0, 255).astype("uint8"))
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def plot_adversarial(original, result: Adversarial, class_names=None, magnify: float | None = None):
     """The original with its prediction, the perturbation magnified to be visible, and the adversarial
     image with its new prediction. ``class_names``: a list, or a callable index -> name. Returns the figure.
