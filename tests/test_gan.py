@@ -159,3 +159,17 @@ def test_rescale_to_prior_norm_keeps_direction_and_sets_the_typical_norm():
     scaled = gan.rescale_to_prior_norm(z)
     assert np.allclose(np.linalg.norm(scaled, axis=1), 2.0)  # sqrt(4)
     assert np.allclose(scaled[0] / np.linalg.norm(scaled[0]), [0.6, 0.8, 0, 0])
+
+
+def test_gan_trains_under_mixed_bfloat16_with_float32_images_and_losses():
+    from dlpy.generative.gan import build_gan
+    from dlpy.practices.precision import dtype_policy
+
+    with dtype_policy("mixed_bfloat16"):
+        model = build_gan(latent_dim=8, seed=0, generator_filters=(8, 4), discriminator_filters=(4, 8))
+    model.compile()
+    history = model.fit(np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32"), batch_size=8,
+                        epochs=1, verbose=0)
+    assert model.generator.layers[1].compute_dtype == "bfloat16"
+    assert model.generator.output.dtype == "float32" and model.discriminator.output.dtype == "float32"
+    assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])

@@ -42,10 +42,11 @@ def raster_before(shape, row, col):
     return index <= row * shape[1] + col
 
 
-@pytest.fixture(scope="module")
-def network():
+@pytest.fixture(scope="module", params=[3, 5], ids=["blocks3x3", "blocks5x5"])
+def network(request):
     keras.utils.set_random_seed(0)
-    model = pixelcnn.build_pixelcnn(image_shape=(12, 12, 1), filters=16, residual_blocks=2)
+    model = pixelcnn.build_pixelcnn(image_shape=(12, 12, 1), filters=16, residual_blocks=2,
+                                    block_kernel_size=request.param)
     # random, non-zero biases so that no unit is silent and every dependency shows
     for weight in model.weights:
         if "bias" in weight.path:

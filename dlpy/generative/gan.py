@@ -48,7 +48,7 @@ def build_generator(latent_dim: int = 64, image_shape=MNIST_SHAPE, filters=(64, 
         x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
         x = layers.BatchNormalization()(x) if batch_norm else x
         x = layers.LeakyReLU(negative_slope=0.2)(x)
-    outputs = layers.Conv2D(channels, 5, padding="same", activation="tanh", name="image")(x)
+    outputs = layers.Conv2D(channels, 5, padding="same", activation="tanh", name="image", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="generator")
 
 
@@ -62,7 +62,7 @@ def build_discriminator(image_shape=MNIST_SHAPE, filters=(32, 64), dropout: floa
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(1, name="real_logit")(x)
+    outputs = layers.Dense(1, name="real_logit", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="discriminator")
 
 
@@ -76,6 +76,8 @@ def discriminator_targets(batch_size, label_noise: float, seed=None):
 
 
 def _bce_with_logits(targets, logits):
+    # in float32 even when the networks compute in bfloat16 (chapter 21 trains them under mixed_bfloat16)
+    targets, logits = ops.cast(targets, "float32"), ops.cast(logits, "float32")
     return ops.mean(ops.binary_crossentropy(targets, logits, from_logits=True))
 
 

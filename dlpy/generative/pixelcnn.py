@@ -56,16 +56,18 @@ class MaskedConv2D(layers.Conv2D):
         return {**config, "mask_type": self.mask_type}
 
 
-def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: int = 4) -> keras.Model:
-    """Mask-A 7x7 convolution, residual blocks (1x1, mask-B 3x3, 1x1), two mask-B 1x1 layers and one
-    logit per pixel: the probability that the pixel is on. Taught in chapter 21."""
+def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: int = 4,
+                   block_kernel_size: int = 3) -> keras.Model:
+    """Mask-A 7x7 convolution, residual blocks (1x1, mask-B ``block_kernel_size`` square, 1x1), two
+    mask-B 1x1 layers and one logit per pixel: the probability that the pixel is on. Each block
+    widens the field above a pixel by ``block_kernel_size // 2`` rows. Taught in chapter 21."""
     if image_shape[-1] != 1:
         raise ValueError(f"This PixelCNN models one binary channel; got images with {image_shape[-1]} channels.")
     inputs = keras.Input(shape=image_shape, name="binary_image")
     x = MaskedConv2D("A", filters, 7, activation="relu", name="masked_a")(inputs)
     for i in range(residual_blocks):
         y = layers.Conv2D(filters // 2, 1, activation="relu", name=f"block{i}_reduce")(x)
-        y = MaskedConv2D("B", filters // 2, 3, activation="relu", name=f"block{i}_masked_b")(y)
+        y = MaskedConv2D("B", filters // 2, block_kernel_size, activation="relu", name=f"block{i}_masked_b")(y)
         y = layers.Conv2D(filters, 1, activation="relu", name=f"block{i}_expand")(y)
         x = layers.Add(name=f"block{i}_add")([x, y])
     for i in range(2):
