@@ -1,0 +1,93 @@
+"""Each chapter's teaching copy (a code cell tagged ``teaching-copy``: the lesson's core written out)
+gives the same result as the ``dlpy`` code the rest of the course runs, on fixed inputs, with
+cs231n's relative error. The cells are read from the notebooks themselves, so the two cannot drift."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import dlpy
+from dlpy.data.multi_hot import multi_hot
+from dlpy.generative import quality, style_transfer, text_generation, vae
+from dlpy.training import kfold_indices
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+TAG = "teaching-copy"
+
+
+def teaching_copies(slug: str) -> dict:
+    """The names the notebook's teaching-copy cells define, executed on their own."""
+    cells = json.loads((NOTEBOOKS / f"{slug}.ipynb").read_text())["cells"]
+    sources = ["".join(cell["source"]) for cell in cells if TAG in cell.get("metadata", {}).get("tags", [])]
+    assert sources, f"{slug} has no cell tagged {TAG!r}"
+    namespace = {"np": np, "keras": keras, "tf": tf}
+    for source in sources:
+        exec(compile(source, f"{slug}:teaching-copy", "exec"), namespace)  # noqa: S102 (the course's own cells)
+    return namespace
+
+
+def close(by_hand, package, tolerance=1e-5):
+    error = dlpy.rel_error(np.asarray(by_hand, "float64"), np.asarray(package, "float64"))
+    assert error < tolerance, f"relative error {error:.2e}"
+
+
+def test_chapter_01_multi_hot():
+    copy = teaching_copies("01_imdb")["multi_hot_by_hand"]
+    sequences = [list(np.random.default_rng(i).integers(0, 50, size=i * 3)) for i in range(6)]
+    np.testing.assert_array_equal(copy(sequences, 50), multi_hot(sequences, 50))
+
+
+def test_chapter_03_kfold_indices():
+    copy = teaching_copies("03_boston_housing")["kfold_indices_by_hand"]
+    for n, k in ((404, 4), (10, 3), (7, 7)):
+        for (a, b), (c, d) in zip(copy(n, k), kfold_indices(n, k), strict=True):
+            np.testing.assert_array_equal(a, c)
+            np.testing.assert_array_equal(b, d)
+
+
+@pytest.mark.parametrize("temperature", [0.2, 0.5, 1.0, 1.7])
+def test_chapter_17_temperature_reweighting(temperature):
+    copy = teaching_copies("17_text_generation")["reweight_by_hand"]
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(57))
+    close(copy(probabilities, temperature), text_generation.reweight_distribution(probabilities, temperature))
+
+
+def test_chapter_19_gram_matrix_and_the_three_losses():
+    copies = teaching_copies("19_style_transfer")
+    rng = np.random.default_rng(1)
+    features, target = rng.normal(size=(2, 9, 14, 6)).astype("float32")
+    image = rng.uniform(0, 255, size=(9, 14, 3)).astype("float32")
+    gram = copies["gram_matrix_by_hand"](target)
+    close(copies["gram_matrix_by_hand"](features), style_transfer.gram_matrix(features))
+    close(copies["content_loss_by_hand"](target, features), style_transfer.content_loss(target, features))
+    close(copies["style_loss_by_hand"](gram, features), style_transfer.style_loss(gram, features))
+    close(copies["total_variation_loss_by_hand"](image), style_transfer.total_variation_loss(image), 1e-4)
+
+
+def test_chapter_20_reparameterization_and_kl_term():
+    copies = teaching_copies("20_vae")
+    rng = np.random.default_rng(2)
+    z_mean, z_log_var = rng.normal(size=(2, 5, 3)).astype("float32")
+    close(copies["kl_divergence_by_hand"](z_mean, z_log_var), vae.kl_divergence(z_mean, z_log_var))
+    # the same noise through both: the layer's draw is recovered from its output
+    drawn = keras.ops.convert_to_numpy(vae.Sampling(seed=3)([z_mean, z_log_var]))
+    noise = (drawn - z_mean) / np.exp(0.5 * z_log_var)
+
+    class Replay:
+        def standard_normal(self, shape):
+            assert shape == noise.shape
+            return noise
+
+    close(copies["sample_by_hand"](z_mean, z_log_var, Replay()), drawn)
+
+
+def test_chapter_21_frechet_distance():
+    copy = teaching_copies("21_dcgan")["frechet_distance_by_hand"]
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(400, 6))
+    b = rng.normal(size=(400, 6)) @ rng.normal(size=(6, 6)) + 0.3
+    close(copy(a, b), quality.FeatureStatistics.of(a).distance(quality.FeatureStatistics.of(b)), 1e-6)
