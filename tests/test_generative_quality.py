@@ -72,6 +72,8 @@ def test_sample_quality_counts_confident_images_and_classes():
     assert "FID" in str(result)
     collapsed = quality.sample_quality(judge, images[:6], reference)
     assert collapsed.smallest_class_fraction == 0.0 and collapsed.fid > result.fid
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        quality.sample_quality(judge, np.full((2, 28, 28), np.nan, "float32"), reference)
     with pytest.raises(ValueError, match="from_tanh_range"):
         quality.sample_quality(judge, images * 2 - 1, reference)
     with pytest.raises(ValueError, match="shape"):
@@ -84,9 +86,17 @@ def test_feature_classifier_is_cached_verified_and_retrained_when_corrupt(tmp_pa
     monkeypatch.setattr(quality, "_load_dataset", lambda dataset: ((images, labels), (images[:200], labels[:200])))
     monkeypatch.setattr(quality, "classifier_path", lambda *key: tmp_path / "judge.weights.h5")
     first = quality.feature_classifier("mnist", train_size=1_000, epochs=1)
-    again = quality.feature_classifier("mnist", train_size=1_000, epochs=1)
+
+    def no_training(dataset):
+        raise AssertionError("the cached classifier should have been loaded, not trained again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(quality, "_load_dataset", no_training)
+        again = quality.feature_classifier("mnist", train_size=1_000, epochs=1)
     np.testing.assert_array_equal(first.features(images[:5]), again.features(images[:5]))
     assert again.test_accuracy == first.test_accuracy
+    (tmp_path / "judge.json").write_text("{ half a record")  # a corrupt record: trained again, no error
+    quality.feature_classifier("mnist", train_size=1_000, epochs=1)
     (tmp_path / "judge.weights.h5").write_bytes(b"not the weights")
     retrained = quality.feature_classifier("mnist", train_size=1_000, epochs=1)  # the checksum fails: train again
     np.testing.assert_allclose(retrained.features(images[:5]), first.features(images[:5]), rtol=1e-4, atol=1e-5)

@@ -122,20 +122,22 @@ def test_patch_gradients_of_a_linear_unit_are_its_kernel_over_its_receptive_fiel
 def test_guided_patch_gradients_pass_only_positive_gradients_through_relus():
     from dlpy.viz.patches import patch_gradients
 
-    # unit = -2 * relu(x) + 3 * relu(-x): through the ReLUs plain backprop gives -2 where x > 0 and
-    # -3 where x < 0; guided backprop drops the negative upstream gradient -2 and keeps +3's path only.
+    # unit = 3 * relu(x) - 1 * relu(x) = 2 relu(x), through two ReLU branches. Plain backprop: 3 - 1 = 2
+    # where x > 0. Guided backprop drops the branch whose incoming gradient (-1) is negative: 3.
     inputs = keras.Input((4, 4, 1))
-    positive = keras.layers.ReLU()(inputs)
-    negative = keras.layers.ReLU()(keras.layers.Rescaling(-1.0)(inputs))
-    both = keras.layers.Concatenate()([positive, negative])
+    both = keras.layers.Concatenate()([keras.layers.ReLU()(inputs), keras.layers.ReLU()(inputs)])
     unit = keras.layers.Conv2D(1, 1, use_bias=False, kernel_initializer=keras.initializers.Constant(
-        np.array([-2.0, 3.0]).reshape(1, 1, 2, 1)), name="unit")(both)
+        np.array([3.0, -1.0]).reshape(1, 1, 2, 1)), name="unit")(both)
     model = keras.Model(inputs, unit)
     images = np.random.default_rng(4).normal(size=(5, 4, 4, 1)).astype("float32")
-    top = top_activating_patches(model, "unit", images, channels=[0], k=2)
-    pixel = [images[i, r, c, 0] for i, (r, c) in zip(top.image_indices[0], top.positions[0])]
+    top = top_activating_patches(model, "unit", images, channels=[0], k=3)
+    pixels = [images[i, r, c, 0] for i, (r, c) in zip(top.image_indices[0], top.positions[0])]
+    assert min(pixels) > 0  # the strongest units sit on positive pixels, where the two methods differ
     plain = patch_gradients(model, top, images, guided=False)
     guided = patch_gradients(model, top, images, guided=True)
-    for j, value in enumerate(pixel):
-        assert plain.raw_crops[0][j].item() == pytest.approx(-2.0 if value > 0 else -3.0)
-        assert guided.raw_crops[0][j].item() == pytest.approx(0.0 if value > 0 else -3.0)
+    for j in range(3):
+        assert plain.raw_crops[0][j].item() == pytest.approx(2.0)
+        assert guided.raw_crops[0][j].item() == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="these very patches"):
+        plot_top_patches(top, gradients=patch_gradients(model, top_activating_patches(
+            model, "unit", images[::-1], channels=[0], k=3), images[::-1]))

@@ -108,6 +108,9 @@ def _as_unit_images(images, shape) -> np.ndarray:
     if images.shape[1:] != tuple(shape):
         raise ValueError(f"The classifier reads images of shape {tuple(shape)} (N, 28, 28 or N, 28, 28, 1), values in "
                          f"[0, 1] or uint8; got shape {images.shape}")
+    if not np.isfinite(images).all():
+        raise ValueError(f"{int((~np.isfinite(images)).sum())} pixel values are NaN or infinite: the generator "
+                         "diverged (check its losses), or the images were not computed yet")
     if images.min() < -1e-3 or images.max() > 1 + 1e-3:
         raise ValueError(f"Images must be in [0, 1] (or uint8); these range over [{images.min():.3g}, "
                          f"{images.max():.3g}]. A tanh generator's output goes through gan.from_tanh_range first.")
@@ -186,16 +189,17 @@ def feature_classifier(dataset: str = "mnist", train_size: int = 60_000, epochs:
                          f"{epochs}")
     path = classifier_path(dataset, int(train_size), int(epochs), int(seed))
     record_path = path.with_suffix(".json")
-    (x_train, y_train), (x_test, y_test) = _load_dataset(dataset)
     model = build_feature_classifier(seed=seed)
-    if path.exists() and record_path.exists():
+    try:
         record = json.loads(record_path.read_text())
-        if record.get("sha256") == _sha256(path):
+        if record["sha256"] == _sha256(path):
             model.load_weights(path)
             return FeatureClassifier(model, dataset, record["test_accuracy"])
+    except (OSError, ValueError, KeyError):  # missing, partial or corrupt: train again, from fresh weights
+        model = build_feature_classifier(seed=seed)
     import tensorflow as tf
 
-    model = build_feature_classifier(seed=seed)
+    (x_train, y_train), (x_test, y_test) = _load_dataset(dataset)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     train = _as_unit_images(x_train[:train_size], model.input_shape[1:])
     batches = (tf.data.Dataset.from_tensor_slices((train, y_train[:train_size]))

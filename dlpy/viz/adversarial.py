@@ -254,22 +254,23 @@ def fooling_images(model: keras.Model, images, targets, *, epsilons=(0.25, 0.5, 
     result = images.copy()
     chosen = np.full(len(images), np.nan, dtype="float32")
     used = np.zeros(len(images), dtype=int)
+    new_classes, target_probabilities = original.copy(), intact[np.arange(len(images)), targets]
     remaining = np.arange(len(images))
-    for epsilon in ladder:
+    for epsilon in ladder:  # all remaining images in one batch: memory grows with their number and size
         x, steps_taken = run(tf.constant(images[remaining]), tf.constant(targets[remaining]),
                              tf.constant(float(epsilon)), tf.constant(float(epsilon * step_fraction)),
                              tf.constant(int(steps)))
-        after = _probabilities(model, preprocess, x).numpy().argmax(axis=1)
+        after = _probabilities(model, preprocess, x).numpy()
         result[remaining], used[remaining] = x.numpy(), steps_taken.numpy()
-        fooled = after == targets[remaining]
+        # success, classes and probabilities all from this one pass, so they cannot disagree
+        new_classes[remaining] = after.argmax(axis=1)
+        target_probabilities[remaining] = after[np.arange(len(remaining)), targets[remaining]]
+        fooled = new_classes[remaining] == targets[remaining]
         chosen[remaining[fooled]] = epsilon
         remaining = remaining[~fooled]
         if remaining.size == 0:
             break
-    final = np.concatenate([_probabilities(model, preprocess, tf.constant(result[i:i + 32])).numpy()
-                            for i in range(0, len(result), 32)])
-    return FoolingImages(result, result - images, targets, original, final.argmax(axis=1).astype("int32"),
-                         final[np.arange(len(result)), targets], chosen, used)
+    return FoolingImages(result, result - images, targets, original, new_classes, target_probabilities, chosen, used)
 
 
 def plot_fooling_images(originals, fooled: FoolingImages, class_names=None, magnify: float | None = None):

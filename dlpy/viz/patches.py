@@ -208,9 +208,12 @@ def plot_top_patches(result: TopPatches, size: float = 1.0, title: str | None = 
     from dlpy.images import displayable
 
     channels, k = result.activations.shape
-    if gradients is not None and gradients.activations.shape != result.activations.shape:
-        raise ValueError(f"gradients must come from patch_gradients on these patches ({channels} channels x {k}); "
-                         f"got {gradients.activations.shape}")
+    same_units = gradients is None or (gradients.activations.shape == result.activations.shape and all(
+        np.array_equal(getattr(gradients, name), getattr(result, name))
+        for name in ("channels", "image_indices", "positions")))
+    if not same_units:
+        raise ValueError(f"gradients must come from patch_gradients on these very patches ({channels} channels x "
+                         f"{k}, the same channels, images and positions); call patch_gradients(model, result, images)")
     shown = [(c, result, f"ch {result.channels[c]}") for c in range(channels)]
     if gradients is not None:
         shown = [row for c in range(channels) for row in (shown[c], (c, gradients, "gradient"))]
