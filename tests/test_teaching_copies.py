@@ -12,8 +12,9 @@ import tensorflow as tf
 
 import dlpy
 from dlpy.data.multi_hot import multi_hot
-from dlpy.generative import quality, style_transfer, text_generation, vae
+from dlpy.generative import deepdream, quality, style_transfer, text_generation, vae
 from dlpy.training import kfold_indices
+from dlpy.viz.gradcam import class_activation_maps
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TAG = "teaching-copy"
@@ -47,6 +48,24 @@ def test_chapter_03_kfold_indices():
         for (a, b), (c, d) in zip(copy(n, k), kfold_indices(n, k), strict=True):
             np.testing.assert_array_equal(a, c)
             np.testing.assert_array_equal(b, d)
+
+
+def test_chapter_10_grad_cam_weighting():
+    copy = teaching_copies("10_grad_cam")["grad_cam_by_hand"]
+    rng = np.random.default_rng(5)
+    activations = rng.uniform(0, 2, size=(4, 7, 7, 32)).astype("float32")
+    gradients = rng.normal(size=(4, 7, 7, 32)).astype("float32")
+    gradients[3] = -np.abs(gradients[3]) * (activations[3] > 0)  # only negative evidence: an all-zero map
+    by_hand = copy(activations, gradients)
+    close(by_hand, class_activation_maps(activations, gradients)[0], 1e-4)  # float32 sums of 32 channels
+    assert by_hand[:3].max(axis=(1, 2)).min() == pytest.approx(1.0) and by_hand[3].max() == 0.0
+
+
+def test_chapter_18_dream_loss():
+    copy = teaching_copies("18_deepdream")["dream_loss_by_hand"]
+    rng = np.random.default_rng(6)
+    activations = [rng.normal(size=(1, 11, 13, 5)).astype("float32"), rng.normal(size=(1, 8, 8, 3)).astype("float32")]
+    close(copy(activations, [0.7, 1.9]), deepdream.dream_loss(activations, [0.7, 1.9]))
 
 
 @pytest.mark.parametrize("temperature", [0.2, 0.5, 1.0, 1.7])

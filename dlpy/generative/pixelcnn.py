@@ -72,7 +72,7 @@ def build_pixelcnn(image_shape=MNIST_SHAPE, filters: int = 64, residual_blocks: 
         x = layers.Add(name=f"block{i}_add")([x, y])
     for i in range(2):
         x = MaskedConv2D("B", filters, 1, activation="relu", name=f"head{i}_masked_b")(x)
-    logits = layers.Conv2D(1, 1, name="logits")(x)
+    logits = layers.Conv2D(1, 1, name="logits", dtype="float32")(x)  # float32 under a mixed policy too
     return keras.Model(inputs, logits, name="pixelcnn")
 
 

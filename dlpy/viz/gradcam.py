@@ -42,9 +42,10 @@ class ClassActivationMaps:
                                    self.classes[images, classes], self.outputs[images, classes])
 
 
-def _cams(activations, gradients):
+def class_activation_maps(activations, gradients):
     """Grad-CAM and Grad-CAM++ maps (n, h, w), each scaled to [0, 1], from a layer's output and the
-    gradient of one score per image with respect to it (both (n, h, w, c))."""
+    gradient of one score per image with respect to it (both (n, h, w, c)): the weighting step of
+    :class:`GradCam`, which chapter 10 writes out by hand. Taught in chapter 10."""
     weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
     cam = tf.nn.relu(tf.reduce_sum(weights * activations, axis=-1))
     # Grad-CAM++ with the exponential score, whose higher derivatives are powers of the gradient.
@@ -125,7 +126,7 @@ class GradCam:
             totals = [tf.reduce_sum(selected[:, k]) for k in range(count)]
         cams, cams_pp = [], []
         for total in totals:  # images are independent: d(sum over the batch)/dA gives each image's gradient
-            cam, cam_pp = _cams(activations, tape.gradient(total, activations))
+            cam, cam_pp = class_activation_maps(activations, tape.gradient(total, activations))
             cams.append(cam)
             cams_pp.append(cam_pp)
         del tape
