@@ -13,7 +13,12 @@ import tensorflow as tf
 import dlpy
 from dlpy.data.multi_hot import multi_hot
 from dlpy.generative import deepdream, quality, style_transfer, text_generation, vae
+from dlpy.models.blocks import residual_block
+from dlpy.practices.ensembles import log_loss, weighted_average
+from dlpy.sequences import attention
 from dlpy.training import kfold_indices
+from dlpy.viz.neighbors import nearest_neighbors
+from dlpy.workflow.metrics import RootMeanSquaredError
 from dlpy.viz.gradcam import class_activation_maps
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -25,7 +30,7 @@ def teaching_copies(slug: str) -> dict:
     cells = json.loads((NOTEBOOKS / f"{slug}.ipynb").read_text())["cells"]
     sources = ["".join(cell["source"]) for cell in cells if TAG in cell.get("metadata", {}).get("tags", [])]
     assert sources, f"{slug} has no cell tagged {TAG!r}"
-    namespace = {"np": np, "keras": keras, "tf": tf}
+    namespace = {"np": np, "keras": keras, "tf": tf, "layers": keras.layers}
     for source in sources:
         exec(compile(source, f"{slug}:teaching-copy", "exec"), namespace)  # noqa: S102 (the course's own cells)
     return namespace
@@ -66,6 +71,58 @@ def test_chapter_18_dream_loss():
     rng = np.random.default_rng(6)
     activations = [rng.normal(size=(1, 11, 13, 5)).astype("float32"), rng.normal(size=(1, 8, 8, 3)).astype("float32")]
     close(copy(activations, [0.7, 1.9]), deepdream.dream_loss(activations, [0.7, 1.9]))
+
+
+def test_chapter_11_nearest_neighbors():
+    copy = teaching_copies("11_feature_space")["nearest_neighbors_by_hand"]
+    vectors = np.random.default_rng(7).normal(size=(60, 12))
+    expected, _ = nearest_neighbors(vectors, vectors, k=5, query_indices=np.arange(60))
+    np.testing.assert_array_equal(copy(vectors, 5), expected)
+
+
+def test_chapter_12_scaled_dot_product_attention():
+    copy = teaching_copies("12_text_classification")["numpy_attention"]
+    rng = np.random.default_rng(8)
+    q, k, v = (rng.normal(size=(3, 6, 4)).astype("float32") for _ in range(3))
+    mask = np.array([[1] * 6, [1, 1, 1, 1, 0, 0], [1, 0, 0, 0, 0, 0]], dtype=bool)
+    ours, our_weights = copy(q, k, v, mask)
+    theirs, their_weights = attention.scaled_dot_product_attention(q, k, v, mask)
+    close(ours, theirs)
+    close(our_weights, their_weights)
+
+
+def test_chapter_14_streaming_rmse_metric():
+    by_hand, package = teaching_copies("14_working_with_keras")["RmseByHand"](), RootMeanSquaredError()
+    rng = np.random.default_rng(9)
+    for size in (7, 3, 12):  # uneven batches: the RMSE of all values, not a mean of batch RMSEs
+        y_true, y_pred = rng.normal(size=(size, 1)), rng.normal(size=(size, 1))
+        by_hand.update_state(y_true, y_pred)
+        package.update_state(y_true, y_pred)
+    close(float(by_hand.result()), float(package.result()))
+
+
+def test_chapter_15_residual_block():
+    copy = teaching_copies("15_convnet_architecture")["my_residual_block"]
+    inputs = keras.Input((8, 8, 3))
+    mine = keras.Model(inputs, copy(inputs, 6))
+    library = keras.Model(inputs, residual_block(inputs, 6, pooling=True, batch_norm=False))
+    assert mine.count_params() == library.count_params()
+    by_shape = {tuple(layer.kernel.shape): layer for layer in mine.layers if hasattr(layer, "kernel")}
+    for layer in library.layers:
+        if hasattr(layer, "kernel"):
+            layer.set_weights(by_shape[tuple(layer.kernel.shape)].get_weights())
+    probe = np.random.default_rng(10).normal(size=(2, 8, 8, 3)).astype("float32")
+    close(mine(probe), library(probe))
+
+
+def test_chapter_16_ensemble_average_and_log_loss():
+    copies = teaching_copies("16_best_practices")
+    rng = np.random.default_rng(11)
+    members = rng.dirichlet(np.ones(10), size=(3, 40))
+    weights, labels = np.array([0.2, 0.5, 0.3]), rng.integers(0, 10, 40)
+    average = copies["weighted_average_by_hand"](members, weights)
+    close(average, weighted_average(members, weights))
+    close(copies["log_loss_by_hand"](average, labels), log_loss(average, labels))
 
 
 @pytest.mark.parametrize("temperature", [0.2, 0.5, 1.0, 1.7])
