@@ -17,9 +17,9 @@ from dlpy.models.blocks import residual_block
 from dlpy.practices.ensembles import log_loss, weighted_average
 from dlpy.sequences import attention
 from dlpy.training import kfold_indices
+from dlpy.viz.gradcam import class_activation_maps
 from dlpy.viz.neighbors import nearest_neighbors
 from dlpy.workflow.metrics import RootMeanSquaredError
-from dlpy.viz.gradcam import class_activation_maps
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TAG = "teaching-copy"
