@@ -55,6 +55,98 @@ def test_chapter_03_kfold_indices():
             np.testing.assert_array_equal(b, d)
 
 
+def test_chapter_02_one_hot_and_categorical_crossentropy():
+    copies = teaching_copies("02_reuters")
+    rng = np.random.default_rng(12)
+    labels = rng.integers(0, 46, 30)
+    one_hot = copies["to_one_hot_by_hand"](labels)
+    np.testing.assert_array_equal(one_hot, keras.utils.to_categorical(labels, 46))
+    probabilities = rng.dirichlet(np.ones(46), size=30).astype("float32")
+    close(copies["categorical_crossentropy_by_hand"](one_hot, probabilities),
+          keras.losses.categorical_crossentropy(one_hot, probabilities))
+
+
+def test_chapter_04_weight_decay_and_dropout():
+    copies = teaching_copies("04_overfitting_and_regularization")
+    rng = np.random.default_rng(13)
+    kernel = rng.normal(size=(20, 8)).astype("float32")
+    close(copies["l2_penalty_by_hand"](kernel, 0.002), keras.regularizers.L2(0.002)(kernel))
+    outputs = rng.uniform(0.1, 1, size=(200, 16)).astype("float32")  # no zeros: a zero output means dropped
+    dropped = np.asarray(keras.layers.Dropout(0.3, seed=1)(outputs, training=True))
+    close(copies["dropout_by_hand"](outputs, 0.3, dropped != 0), dropped)
+    assert 0.6 < (dropped != 0).mean() < 0.8
+
+
+def test_chapter_05_convolution():
+    copy = teaching_copies("05_first_convnet")["conv2d_by_hand"]
+    layer = keras.layers.Conv2D(5, 3)
+    image = np.random.default_rng(14).normal(size=(9, 11, 2)).astype("float32")
+    expected = np.asarray(layer(image[None]))[0]  # builds the layer; no activation
+    close(copy(image, *layer.get_weights()), expected)
+
+
+def test_chapter_06_max_pooling():
+    copy = teaching_copies("06_convnet_small_data")["max_pool_by_hand"]
+    for shape in ((8, 8, 3), (7, 9, 2)):
+        maps = np.random.default_rng(15).normal(size=shape).astype("float32")
+        np.testing.assert_array_equal(copy(maps), np.asarray(keras.layers.MaxPooling2D(2)(maps[None]))[0])
+
+
+def test_chapter_07_feature_extraction():
+    from types import SimpleNamespace
+
+    from dlpy.models.convnets import extract_features
+
+    copy = teaching_copies("07_pretrained_convnet")["extract_features_by_hand"]
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(inputs))  # folded by the package
+    base = keras.Model(inputs, keras.layers.ReLU()(x))
+    base.layers[2].set_weights([np.full(4, w, "float32") for w in (1.5, 0.2, 0.1, 2.0)])
+    backbone = SimpleNamespace(model=base, preprocess=lambda images: images / 127.5 - 1.0)
+    rng = np.random.default_rng(16)
+    data = tf.data.Dataset.from_tensor_slices((rng.uniform(0, 255, (10, 12, 12, 3)).astype("float32"),
+                                               rng.integers(0, 2, 10))).batch(4)
+    (ours, our_labels), (theirs, their_labels) = copy(backbone, data), extract_features(backbone, data)
+    # batch normalization folded into the convolution: equal up to float rounding of the largest value
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5 * np.abs(theirs).max())
+    np.testing.assert_array_equal(our_labels, their_labels)
+
+
+def test_chapter_08_activation_model():
+    from dlpy.viz.activations import layer_activations
+
+    copy = teaching_copies("08_intermediate_activations")["activation_model_by_hand"]
+    model = keras.Sequential([keras.Input((10, 10, 3)), keras.layers.Conv2D(4, 3, name="first"),
+                              keras.layers.ReLU(name="relu"), keras.layers.Conv2D(2, 3, name="second")])
+    image = np.random.default_rng(17).normal(size=(10, 10, 3)).astype("float32")
+    ours = copy(model, ["relu", "second"])(image[None])
+    theirs = layer_activations(model, image, ["relu", "second"])
+    for mine, name in zip(ours, ["relu", "second"]):
+        close(np.asarray(mine).reshape(theirs[name].shape), theirs[name])
+
+
+def test_chapter_09_gradient_ascent_step():
+    from dlpy.viz.filters import GradientAscent
+
+    copy = teaching_copies("09_filter_visualization")["ascent_step_by_hand"]
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(6, 3, activation="relu", name="conv")])
+    ascent = GradientAscent.for_filters(model, "conv", image_size=(16, 16), step_size=2.0)
+    start, units = tf.constant(ascent.initial_images(3, seed=1)), tf.constant([0, 2, 5])
+    ours = copy(start, lambda images: ascent.objective(images, units), step_size=2.0)
+    theirs, _ = ascent.eager_step(start, units, tf.constant(False))
+    close(ours, theirs)
+
+
+def test_chapter_13_common_sense_baseline():
+    from dlpy.sequences.timeseries import common_sense_mae
+
+    copy = teaching_copies("13_timeseries_forecasting")["common_sense_mae_by_hand"]
+    rng = np.random.default_rng(18)
+    windows, targets = rng.normal(size=(50, 6, 3)).astype("float32"), rng.normal(10, 3, 50).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices((windows, targets)).batch(16)
+    close(copy(windows, targets, 1, 9.5, 2.0), common_sense_mae(dataset, 1, 9.5, 2.0))
+
+
 def test_chapter_10_grad_cam_weighting():
     copy = teaching_copies("10_grad_cam")["grad_cam_by_hand"]
     rng = np.random.default_rng(5)
