@@ -259,3 +259,12 @@ def test_chapter_21_frechet_distance():
     a = rng.normal(size=(400, 6))
     b = rng.normal(size=(400, 6)) @ rng.normal(size=(6, 6)) + 0.3
     close(copy(a, b), quality.FeatureStatistics.of(a).distance(quality.FeatureStatistics.of(b)), 1e-6)
+
+
+@pytest.mark.parametrize("notebook", sorted(path.stem for path in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+def test_every_chapter_has_a_teaching_copy_checked_here(notebook):
+    defined = [name for name, value in teaching_copies(notebook).items() if callable(value) and name not in (
+        "np", "keras", "tf", "layers")]
+    assert defined, f"{notebook}'s teaching-copy cells define nothing"
+    checked = [name for name in globals() if name.startswith(f"test_chapter_{notebook[:2]}_")]
+    assert checked, f"no test_chapter_{notebook[:2]}_... compares {notebook}'s teaching copy with dlpy"
