@@ -81,6 +81,14 @@ def compare_histories(histories: dict, metric: str = "val_loss", title: str | No
     return ax
 
 
+def class_label(class_names, index) -> str:
+    """The display name of class ``index``: ``class_names`` is a list of names, a callable
+    index -> name (e.g. ``backbone.class_name``), or ``None`` ("class 3"). Taught in chapter 10."""
+    if class_names is None:
+        return f"class {index}"
+    return class_names(index) if callable(class_names) else str(class_names[index])
+
+
 def image_axes(ax, title: str | None = None):
     """Style a panel that shows an image: no ticks, no grid, an optional title. Returns ``ax``."""
     ax.set_xticks([])

@@ -273,19 +273,24 @@ def fooling_images(model: keras.Model, images, targets, *, epsilons=(0.25, 0.5, 
     return FoolingImages(result, result - images, targets, original, new_classes, target_probabilities, chosen, used)
 
 
+def _magnification(perturbations, magnify):
+    """The largest change, and the factor that shows it at half the gray range (unless given)."""
+    largest = float(np.abs(perturbations).max())
+    return largest, magnify or (127.0 / max(largest, 1e-6))
+
+
 def plot_fooling_images(originals, fooled: FoolingImages, class_names=None, magnify: float | None = None):
     """One row per image: the original and its prediction, the change magnified to be visible, and the
     fooled image with the target's probability and the budget used. ``class_names``: a list, or a
     callable index -> name. Returns the figure. Taught in chapter 11."""
     import matplotlib.pyplot as plt
 
-    def name(index):
-        if class_names is None:
-            return f"class {index}"
-        return class_names(index) if callable(class_names) else str(class_names[index])
+    from dlpy.plots import class_label
 
-    largest = float(np.abs(fooled.perturbations).max())
-    magnify = magnify or (127.0 / max(largest, 1e-6))
+    def name(index):
+        return class_label(class_names, index)
+
+    _, magnify = _magnification(fooled.perturbations, magnify)
     count = len(fooled.targets)
     fig, axes = plt.subplots(count, 3, figsize=(7.5, 2.5 * count), squeeze=False)
     for i in range(count):
@@ -308,13 +313,12 @@ def plot_adversarial(original, result: Adversarial, class_names=None, magnify: f
     Taught in chapter 11."""
     import matplotlib.pyplot as plt
 
-    def name(index):
-        if class_names is None:
-            return f"class {index}"
-        return class_names(index) if callable(class_names) else str(class_names[index])
+    from dlpy.plots import class_label
 
-    largest = float(np.abs(result.perturbation).max())
-    magnify = magnify or (127.0 / max(largest, 1e-6))
+    def name(index):
+        return class_label(class_names, index)
+
+    largest, magnify = _magnification(result.perturbation, magnify)
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
     axes[0].imshow(np.clip(np.asarray(original), 0, 255).astype("uint8"))
     axes[0].set_title(f"{name(result.original_class)}: {result.original_probability:.2f}", fontsize=9)

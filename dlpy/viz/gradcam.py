@@ -180,10 +180,10 @@ def plot_class_activation_maps(images, maps: ClassActivationMaps, class_names=No
     columns = 1 + k * len(methods)
     fig, axes = plt.subplots(n, columns, figsize=(size * columns, size * n + 0.3), squeeze=False)
 
+    from dlpy.plots import class_label
+
     def name(index):
-        if class_names is None:
-            return f"class {index}"
-        return class_names(index) if callable(class_names) else str(class_names[index])
+        return class_label(class_names, index)
 
     for i in range(n):
         axes[i, 0].imshow(np.clip(images[i] / 255.0, 0, 1))
