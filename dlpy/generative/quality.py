@@ -128,16 +128,17 @@ class FeatureClassifier:
         self.test_accuracy = float(test_accuracy)
         self._both = keras.Model(model.inputs, [model.get_layer("features").output, model.outputs[0]])
 
-    def _run(self, images, batch_size: int = 500):
+    def features_and_probabilities(self, images, batch_size: int = 500):
+        """Both views of ``images`` from one forward pass: features (N, 128) and probabilities (N, 10)."""
         images = _as_unit_images(images, self.model.input_shape[1:])
         features, probabilities = self._both.predict(images, batch_size=batch_size, verbose=0)
         return features.astype("float64"), probabilities
 
     def features(self, images) -> np.ndarray:
-        return self._run(images)[0]
+        return self.features_and_probabilities(images)[0]
 
     def probabilities(self, images) -> np.ndarray:
-        return self._run(images)[1]
+        return self.features_and_probabilities(images)[1]
 
     def statistics(self, images) -> FeatureStatistics:
         return FeatureStatistics.of(self.features(images))
@@ -257,7 +258,7 @@ def sample_quality(classifier: FeatureClassifier, images, reference: FeatureStat
     images. Taught in chapters 20 and 21."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence is a probability in (0, 1); got {confidence}")
-    features, probabilities = classifier._run(images)  # noqa: SLF001  (one pass for both)
+    features, probabilities = classifier.features_and_probabilities(images)
     classes = probabilities.shape[1]
     fractions = np.bincount(probabilities.argmax(axis=1), minlength=classes) / len(probabilities)
     return SampleQuality(FeatureStatistics.of(features).distance(reference),
