@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "dlpy"
 
 # Each top-level part may import only parts of a lower rank (and itself): course <- data, images <-
-# models, plots <- training, viz, generative, sequences, workflow.
+# models, plots <- training, viz, generative, sequences, workflow, practices <- classroom (whose checks use them all).
 RANK = {"course": 0, "data": 1, "images": 1, "models": 2, "plots": 2, "training": 3, "viz": 3, "generative": 3,
-        "sequences": 3, "workflow": 3, "practices": 3}
+        "sequences": 3, "workflow": 3, "practices": 3, "classroom": 4}
 # The `dlpy` command is the course's front door: it lists data files too (`dlpy data`), so it sits on top.
 ON_TOP = {"dlpy.course.cli"}
 

@@ -60,6 +60,12 @@ def test_a_chapter_ending_with_the_wall_time_and_a_summary_is_clean(tmp_path):
     path = tmp_path / "01_test.ipynb"
     nbformat.write(notebook, path)
     assert notebooks.hygiene_problems(path) == []
+    notebook.cells += [nbformat.v4.new_markdown_cell("## Exercises\n\nThree."), nbformat.v4.new_code_cell("x = 1")]
+    nbformat.write(notebook, path)
+    assert notebooks.hygiene_problems(path) == [], "the exercises follow the summary"
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("y = 2"))
+    nbformat.write(notebook, path)
+    assert any("must end with" in p for p in notebooks.hygiene_problems(path)), "the body must still end in the summary"
 
 
 def test_strip_keeps_only_checked_outputs():

@@ -1,10 +1,12 @@
-"""The ``dlpy`` command: run the course, check the setup, list data and results, store notebooks clean."""
+"""The ``dlpy`` command: run the course, check the setup, list data and results, store notebooks clean, and
+build and grade classroom assignments (``dlpy assign``, ``dlpy grade``; the ``classroom`` extra)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -188,6 +190,62 @@ def _strip_one(path: Path, execute: bool, stop) -> int:
     return 0
 
 
+def _classroom_dir(args) -> Path:
+    from dlpy.course.results import build_dir
+
+    return Path(args.out) if args.out else build_dir() / "classroom"
+
+
+def _cmd_assign(args) -> int:
+    from dlpy.course import notebooks
+
+    if not args.chapters and not args.all:
+        print("Name chapters (`dlpy assign 01 05`) or build them all (`dlpy assign --all`).", file=sys.stderr)
+        return 2
+    try:
+        folder = Path(args.notebooks) if args.notebooks else None
+        selected = notebooks.chapters(folder) if args.all else notebooks.select(args.chapters, folder)
+        from dlpy.classroom.assign import assign
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    out = _classroom_dir(args)
+    started = time.perf_counter()
+    try:
+        built = assign(selected, out)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for item in built:
+        print(f"{item.chapter}: {item.student.relative_to(out)}, {item.autograder_zip.relative_to(out)} "
+              f"({item.seconds:.1f} s)")
+    print(f"{len(built)} chapter(s) in {time.perf_counter() - started:.1f} s. Hand out {out / 'student'}/; "
+          f"grade with `dlpy grade <folder of collected notebooks> --out {out / 'grades'}`.")
+    return 0
+
+
+def _cmd_grade(args) -> int:
+    from dlpy.course import notebooks
+
+    out = _classroom_dir(args)
+    try:
+        from dlpy.classroom.grade import grade
+
+        chapter = notebooks.select([args.chapter], Path(args.notebooks) if args.notebooks else None)[0].stem \
+            if args.chapter else None
+        grades_dir = Path(args.out) / "grades" if args.out else out / "grades"
+        grades = grade(Path(args.submissions), grades_dir, chapter=chapter, autograders=out / "autograder",
+                       notebooks=Path(args.notebooks) if args.notebooks else notebooks.notebooks_dir())
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    for result in grades:
+        print(f"{result.student:20s} {result.chapter:28s} {result.points:g} / {result.max_points:g}  "
+              f"({result.seconds:.0f} s){'  ' + result.error if result.error else ''}")
+    print(f"{len(grades)} submission(s): {grades_dir / 'grades.csv'}, feedback in {grades_dir / 'feedback'}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlpy", description="Deep Learning with Python, runnable.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     strip.add_argument("notebooks", nargs="+")
     strip.add_argument("--execute", action="store_true", help="first execute under the smoke profile")
     strip.set_defaults(func=_cmd_strip)
+
+    assign = sub.add_parser("assign", help="build student editions and autograders (otter-grader) of chapters")
+    assign.add_argument("chapters", nargs="*", help="chapter numbers or slugs (01, 5, grad_cam)")
+    assign.add_argument("--all", action="store_true", help="every chapter")
+    assign.add_argument("--out", metavar="DIR", help="default: build/classroom (DIR/student/, DIR/autograder/)")
+    assign.add_argument("--notebooks", metavar="DIR", help="the folder of NN_slug.ipynb chapters (default: notebooks/)")
+    assign.set_defaults(func=_cmd_assign)
+
+    grade = sub.add_parser("grade", help="grade a folder of student notebooks into a CSV and feedback files")
+    grade.add_argument("submissions", help="a folder of <student>.ipynb or <student>/<notebook>.ipynb")
+    grade.add_argument("--chapter", help="the chapter every submission answers (default: read from each notebook)")
+    grade.add_argument("--out", metavar="DIR", help="the dlpy assign folder (default: build/classroom); grades go to "
+                                                    "DIR/grades/")
+    grade.add_argument("--notebooks", metavar="DIR", help="the chapters, to build a missing autograder")
+    grade.set_defaults(func=_cmd_grade)
     return parser
 
 

@@ -83,6 +83,18 @@ def printed_warnings(notebook) -> list[str]:
     return found
 
 
+EXERCISES_HEADING = "## Exercises"
+
+
+def chapter_body(notebook) -> list:
+    """The chapter's cells before its closing exercises (``## Exercises`` to the end; see
+    :mod:`dlpy.classroom`): the exercises come after the summary, and do not count in the wall time."""
+    cells = notebook.cells
+    start = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"
+                  and c.source.startswith(EXERCISES_HEADING)), len(cells))
+    return cells[:start]
+
+
 def first_code_cell(notebook):
     return next((c for c in notebook.cells if c.cell_type == "code"), None)
 
@@ -101,10 +113,11 @@ def hygiene_problems(path: Path) -> list[str]:
         problems.append(f"{path.name}: the first code cell must call {expected})")
     if not notebook.cells or notebook.cells[0].cell_type != "markdown" or not notebook.cells[0].source.startswith("# "):
         problems.append(f"{path.name}: must open with a markdown title ('# ...')")
-    cells = notebook.cells
+    cells = chapter_body(notebook)
     if len(cells) < 2 or cells[-2].cell_type != "code" or cells[-2].source.strip() != WALL_TIME_CELL \
             or cells[-1].cell_type != "markdown" or not cells[-1].source.startswith("## Summary"):
-        problems.append(f"{path.name}: must end with a code cell `{WALL_TIME_CELL}`, then a '## Summary' cell")
+        problems.append(f"{path.name}: must end with a code cell `{WALL_TIME_CELL}`, then a '## Summary' cell"
+                        f" (and then, optionally, the '{EXERCISES_HEADING}' section)")
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and re.search(r"\btf\.keras\b|from tensorflow import keras", cell.source):
             problems.append(f"{path.name}: cell {index} uses tf.keras; the course uses Keras 3 (`import keras`)")
