@@ -14,6 +14,7 @@ import pytest
 from dlpy.classroom.assign import master_notebook, solution_markers, student_source
 from dlpy.classroom.checks import chapter_checks
 from dlpy.course.cli import main
+from dlpy.course.results import results_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -38,9 +39,18 @@ def test_a_solution_cell_without_a_function_is_a_clear_error():
         solution_markers("answer = 42\n")
 
 
-def test_a_nested_function_goes_out_with_its_parent():
+def test_a_nested_function_goes_out_with_its_parent_and_its_decorator():
     student = student_source("def outer():\n    def inner():\n        return 1\n    return inner\n")
     assert student == "def outer():\n    ...\n"
+    student = student_source("def outer():\n    @staticmethod\n    def inner():\n        return 1\n    return inner\n")
+    assert student == "def outer():\n    ...\n"
+
+
+def test_a_one_line_function_is_a_clear_error_and_a_docstring_only_function_stays():
+    with pytest.raises(ValueError, match="'f' is written on one line"):
+        solution_markers("def f(): return 1\n")
+    source = 'def f():\n    """Only a docstring."""\n\n\ndef g(x):\n    return x\n'
+    assert student_source(source) == 'def f():\n    """Only a docstring."""\n\n\ndef g(x):\n    ...\n'
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -62,6 +72,10 @@ def classroom(tmp_path_factory):
     out = tmp_path_factory.mktemp("classroom")
     assert main(["assign", "--all", "--out", str(out)]) == 0
     return out
+
+
+def snapshot(path: Path):
+    return path.read_bytes() if path.exists() else None
 
 
 def student_cells(notebook) -> list[str]:
@@ -136,6 +150,7 @@ def test_dlpy_grade_gives_full_marks_zero_and_partial_credit_with_feedback(class
     (submissions / "wrong").mkdir()
     nbformat.write(wrong, submissions / "wrong" / "my_notebook.ipynb")
 
+    before = snapshot(results_path())
     assert main(["grade", str(submissions), "--out", str(classroom)]) == 0
     rows = (classroom / "grades" / "grades.csv").read_text().splitlines()
     assert rows[0] == "student,chapter,question,points,max_points"
@@ -149,8 +164,11 @@ def test_dlpy_grade_gives_full_marks_zero_and_partial_credit_with_feedback(class
     assert score["solution"][0] == score["solution"][1] > 0
     assert score["unanswered"][0] == 0
     assert 0 < score["wrong"][0] < score["wrong"][1]
-    feedback = (classroom / "grades" / "feedback" / "wrong.md").read_text()
+    feedback = (classroom / "grades" / "feedback" / f"wrong_{GRADED.stem}.md").read_text()
     assert "## q1:" in feedback and "(all checks passed)" in feedback
     assert f"{name}(" in feedback, "the feedback names the call that failed"
-    unanswered = (classroom / "grades" / "feedback" / "unanswered.md").read_text()
+    unanswered = (classroom / "grades" / "feedback" / f"unanswered_{GRADED.stem}.md").read_text()
     assert "returned None" in unanswered or "returns None" in unanswered
+    written = (classroom / "grades" / "written" / f"{GRADED.stem}_q3.md").read_text()
+    assert "## solution" in written and "## unanswered" in written and "Type your answer here" in written
+    assert snapshot(results_path()) == before, "grading wrote into the teacher's build/results.json"

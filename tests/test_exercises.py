@@ -5,6 +5,7 @@ answers fail every check with an ``AssertionError`` (a message, not a crash); an
 deliberately wrong answer fails a check of its own question with a message that names the call.
 The solution cells are read from the notebooks, so the chapters, the checks and the package cannot drift."""
 
+import ast
 import json
 from pathlib import Path
 
@@ -73,6 +74,52 @@ def test_every_chapter_has_three_exercises_two_autograded_and_q1_is_its_teaching
     for question in autograded(slug):
         public = [c for c in checks.for_question(question) if not c.hidden]
         assert public, f"{slug} {question}: students need at least one public check to self-check"
+
+
+def defined_names(text: str) -> set[str]:
+    """The names a cell defines at the notebook's top level (not a function's locals)."""
+    names = set()
+    for statement in ast.parse(text).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+            continue
+        names |= {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def used_names(text: str) -> set[str]:
+    """The global names a cell reads (a function's own arguments and locals are not)."""
+    used = set()
+
+    def visit(node, local):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            stores = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            local = local | {a.arg for a in arguments} | stores
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local:
+            used.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, local)
+
+    visit(ast.parse(text), set())
+    return used
+
+
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_nothing_after_an_exercise_needs_its_answer_or_its_check(slug):
+    """The student edition empties the answers and drops the teaching copy's check cell: no later cell
+    may use a name they define, or Run All would stop there before the student answers."""
+    all_cells = cells(slug)
+    taken_out = {}
+    for index, cell in enumerate(all_cells):
+        mark = marker(cell)
+        if mark and mark["role"] in ("solution", "check") and cell["cell_type"] == "code":
+            taken_out.update({name: index for name in defined_names(source(cell))})
+        elif cell["cell_type"] == "code" and not mark:
+            needed = {name for name in used_names(source(cell)) if taken_out.get(name, index) < index}
+            redefined = defined_names(source(cell))
+            assert not needed - redefined, f"{slug} cell {index} uses {sorted(needed - redefined)}, defined by an " \
+                                           "exercise's answer or check cell: move that line to an ordinary cell"
 
 
 @pytest.mark.parametrize("slug", CHAPTERS)

@@ -54,9 +54,15 @@ def solution_markers(source: str) -> str:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str) and len(body) > 1:
+                    and isinstance(body[0].value.value, str):
                 body = body[1:]  # keep the docstring: it is part of the question
-            bodies.append((body[0].lineno, body[-1].end_lineno, body[0].col_offset))
+            if not body:
+                continue  # only a docstring: nothing to take out
+            if body[0].lineno == node.lineno:
+                raise ValueError(f"function {node.name!r} is written on one line: put its body on lines of its own, "
+                                 "so that the student edition can keep the signature")
+            first = min([body[0].lineno] + [d.lineno for d in getattr(body[0], "decorator_list", [])])
+            bodies.append((first, body[-1].end_lineno, body[0].col_offset))
     if not bodies:
         raise ValueError("a solution cell must define at least one function (its body is the answer); got:\n"
                          + source[:200])

@@ -2,8 +2,9 @@
 
 Each submission is executed in a fresh kernel under the ``smoke`` profile (so grading a chapter takes
 about as long as running it in ``smoke``), then the chapter's checks run against what it defined:
-public and hidden ones. Results go to one CSV (student, chapter, question, points, max points) and one
-Markdown feedback file per student that says, for each question, which checks failed and why.
+public and hidden ones. Results go to one CSV (student, chapter, question, points, max points), one
+Markdown feedback file per student and chapter that says, for each question, which checks failed and
+why, and one file per written question with every student's answer, for the teacher to read.
 
 Submissions are ``SUBMISSIONS/<student>.ipynb`` or ``SUBMISSIONS/<student>/<anything>.ipynb``; the
 chapter comes from ``--chapter`` or from the notebook itself (otter writes the assignment name into
@@ -107,13 +108,31 @@ def _failure(case, name: str) -> str:
     return f"{kind} `{name}`: {reason}"
 
 
+def written_answers(notebook: Path) -> dict[str, str]:
+    """The answers to the written (manually graded) questions in a student notebook: question -> text."""
+    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    answers, question = {}, None
+    for cell in cells:
+        mark = cell.get("metadata", {}).get("dlpy", {})
+        if mark.get("manual"):
+            question = mark.get("question")
+        elif question and "otter_answer_cell" in cell.get("metadata", {}).get("tags", []):
+            answers[question] = "".join(cell.get("source", "")).strip()
+            question = None
+    return answers
+
+
 def grade_one(student: str, notebook: Path, chapter: str, autograder_zip: Path) -> SubmissionGrade:
-    """Grade one notebook with otter (no Docker), in the grading profile."""
+    """Grade one notebook with otter (no Docker), in the grading profile, with a build folder of its
+    own (results and checkpoints of one student never reach another's run or the teacher's build/)."""
+    import tempfile
+
     from otter.api import grade_submission
 
     started = time.perf_counter()
     try:
-        with _environment(DLPY_PROFILE=GRADING_PROFILE, MPLBACKEND="Agg"):
+        with tempfile.TemporaryDirectory(prefix="dlpy-grade-") as build, \
+                _environment(DLPY_PROFILE=GRADING_PROFILE, MPLBACKEND="Agg", DLPY_BUILD_DIR=build):
             results = grade_submission(str(notebook), str(autograder_zip), quiet=True)
     except Exception as error:  # noqa: BLE001  (a broken submission is a zero with a reason, not a crash)
         return SubmissionGrade(student, chapter, notebook, [], time.perf_counter() - started,
@@ -132,7 +151,8 @@ def grade_one(student: str, notebook: Path, chapter: str, autograder_zip: Path) 
 
 def grade(submissions: Path, out: Path, chapter: str | None = None, autograders: Path | None = None,
           notebooks: Path | None = None) -> list[SubmissionGrade]:
-    """Grade every notebook in ``submissions`` into ``out/grades.csv`` and ``out/feedback/<student>.md``.
+    """Grade every notebook in ``submissions`` into ``out/grades.csv``, ``out/feedback/<student>_<chapter>.md``
+    and, for the written questions, ``out/written/<chapter>_<question>.md`` (every student's answer).
 
     Args:
         submissions: the folder of collected notebooks.
@@ -158,8 +178,9 @@ def grade(submissions: Path, out: Path, chapter: str | None = None, autograders:
         zip_path = autograders / slug / "autograder.zip"
         if not zip_path.exists():
             if notebooks is None or not (Path(notebooks) / f"{slug}.ipynb").exists():
-                raise ValueError(f"no autograder for {slug} in {str(autograders)!r}: "
-                                 f"run `dlpy assign {slug[:2]}` first.")
+                grades.append(SubmissionGrade(student, slug, notebook, [], 0.0, f"no autograder for {slug} in "
+                                              f"{str(autograders)!r}: run `dlpy assign {slug[:2]}` first"))
+                continue
             assign([Path(notebooks) / f"{slug}.ipynb"], autograders.parent)
         grades.append(grade_one(student, notebook, slug, zip_path))
     (out / "feedback").mkdir(parents=True, exist_ok=True)
@@ -172,6 +193,14 @@ def grade(submissions: Path, out: Path, chapter: str | None = None, autograders:
                                  f"{question.max_points:g}"])
             if not result.questions:
                 writer.writerow([result.student, result.chapter, "(not graded)", "0", "0"])
+    written = {}
     for result in grades:
-        (out / "feedback" / f"{result.student}.md").write_text(result.feedback())
+        (out / "feedback" / f"{result.student}_{result.chapter}.md").write_text(result.feedback())
+        for question, answer in written_answers(result.path).items():
+            written.setdefault((result.chapter, question), []).append(f"## {result.student}\n\n{answer}\n")
+    if written:
+        (out / "written").mkdir(exist_ok=True)
+    for (chapter_slug, question), answers in written.items():  # one file a question: read them side by side
+        (out / "written" / f"{chapter_slug}_{question}.md").write_text(
+            f"# {chapter_slug} {question}: written answers\n\n" + "\n".join(answers))
     return grades

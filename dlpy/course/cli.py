@@ -220,7 +220,7 @@ def _cmd_assign(args) -> int:
         print(f"{item.chapter}: {item.student.relative_to(out)}, {item.autograder_zip.relative_to(out)} "
               f"({item.seconds:.1f} s)")
     print(f"{len(built)} chapter(s) in {time.perf_counter() - started:.1f} s. Hand out {out / 'student'}/; "
-          f"grade with `dlpy grade <folder of collected notebooks> --out {out / 'grades'}`.")
+          f"grade with `dlpy grade <folder of collected notebooks> --out {out}`.")
     return 0
 
 

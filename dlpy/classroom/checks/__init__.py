@@ -56,18 +56,17 @@ class Check:
         definition = ast.parse("\n".join(lines)).body[0]
         first = definition.body[0].lineno - 1  # the body's first line, after a signature on several lines
         body = ["    " + line if line.strip() else line for line in lines[first:]]
-        guard = ["    from dlpy.classroom.checks import explain_errors", "", "    with explain_errors():"]
+        parameters = ", ".join(f"{name}={name}" for name in self.parameters)
+        guard = ["    from dlpy.classroom.checks import explain_errors, require_defined", "",
+                 f"    require_defined({parameters})", "    with explain_errors():"]
         return "\n".join(lines[:first] + guard + body) + "\n"
 
     def run(self, namespace: dict) -> None:
         """Run the check as otter does, with the names it needs from ``namespace`` (a notebook's
-        globals); a name the student has not defined is a failed check that says so, not a crash."""
-        missing = [name for name in self.parameters if name not in namespace]
-        if missing:
-            raise AssertionError(f"{', '.join(missing)} is not defined: run the cell that defines it first.")
+        globals; otter passes None for a name the notebook lacks, which the check reports as undefined)."""
         compiled = {}
         exec(compile(self.source, f"<check {self.name}>", "exec"), compiled)  # noqa: S102 (our own checks)
-        compiled[self.name](**{name: namespace[name] for name in self.parameters})
+        compiled[self.name](**{name: namespace.get(name) for name in self.parameters})  # otter passes None too
 
 
 @dataclass
@@ -118,7 +117,8 @@ def chapter_checks(chapter: str) -> ChapterChecks:
 
 def expect_close(got, expected, call: str, tolerance: float = 1e-6) -> None:
     """Assert that ``got`` (what the student's ``call`` returned) equals ``expected`` to a relative
-    error below ``tolerance``, with a message that shows the call, the shapes or the first difference."""
+    error below ``tolerance`` (or, for entries near zero, within ``tolerance`` of the largest expected
+    magnitude), with a message that shows the call, the shapes or the first difference."""
     import numpy as np
 
     from dlpy.course.checks import rel_error
@@ -135,7 +135,9 @@ def expect_close(got, expected, call: str, tolerance: float = 1e-6) -> None:
     if not np.all(np.isfinite(got)):
         raise AssertionError(f"{call} returned NaN or infinite values: {got.ravel()[:6]}")
     error = rel_error(got, expected)
-    if error > tolerance:
+    # near-zero entries: a difference within `tolerance` of the data's largest magnitude is rounding
+    within_scale = np.max(np.abs(got - expected), initial=0.0) <= tolerance * np.max(np.abs(expected), initial=0.0)
+    if error > tolerance and not within_scale:
         where = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.shape else ()
         raise AssertionError(f"{call}: relative error {error:.1e} (allowed {tolerance:.0e}); at index "
                              f"{tuple(map(int, where))} you return {got[where]:.6g}, "
@@ -154,3 +156,10 @@ def explain_errors():
         hint = " (a function whose body is still `...` returns None: write its body and `return` the result)" \
             if "NoneType" in str(error) else ""
         raise AssertionError(f"your code raised {type(error).__name__}: {error}{hint}") from error
+
+
+def require_defined(**names) -> None:
+    """Fail with a clear message for every name the notebook does not define (otter passes None)."""
+    missing = [name for name, value in names.items() if value is None]
+    if missing:
+        raise AssertionError(f"{', '.join(missing)} is not defined: run the cell that defines it first.")

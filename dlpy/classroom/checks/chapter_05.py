@@ -21,7 +21,8 @@ def test_convolution_matches_keras(conv2d_by_hand):
 
     from dlpy.classroom.checks import expect_close
 
-    layer = keras.layers.Conv2D(5, 3)
+    layer = keras.layers.Conv2D(5, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=14),
+                                bias_initializer=keras.initializers.RandomNormal(seed=15))
     image = np.random.default_rng(14).normal(size=(9, 11, 2)).astype("float32")
     expected = np.asarray(layer(image[None]))[0]
     expect_close(conv2d_by_hand(image, *layer.get_weights()), expected, "conv2d_by_hand(random image, Keras weights)",

@@ -10,8 +10,8 @@ def test_sampling_and_kl_known_values(sample_by_hand, kl_divergence_by_hand):
     from dlpy.classroom.checks import expect_close
 
     class FixedNoise:
-        def standard_normal(self, shape):
-            return np.ones(shape)
+        def standard_normal(self, size=None, dtype=None):
+            return np.ones(size)
 
     z_mean, z_log_var = np.array([[1.0, -1.0]]), np.array([[0.0, np.log(4.0)]])
     expect_close(sample_by_hand(z_mean, z_log_var, FixedNoise()), [[2.0, 1.0]],
@@ -37,7 +37,7 @@ def test_sampling_and_kl_match_dlpy(sample_by_hand, kl_divergence_by_hand):
     noise = keras.ops.convert_to_numpy(keras.random.normal(z_mean.shape, seed=keras.random.SeedGenerator(3)))
 
     class Replay:
-        def standard_normal(self, shape):
+        def standard_normal(self, size=None, dtype=None):
             return noise
 
     drawn = keras.ops.convert_to_numpy(vae.Sampling(seed=3)([z_mean, z_log_var]))
