@@ -10,17 +10,23 @@ import time
 from pathlib import Path
 
 
+def _selected_chapters(args, verb: str) -> list[Path]:
+    """The chapters named on the command line, or all of them with ``--all`` (ValueError if neither)."""
+    from dlpy.course import notebooks
+
+    if not args.chapters and not args.all:
+        raise ValueError(f"Name chapters (`dlpy {verb} 01 05`) or take them all (`dlpy {verb} --all`).")
+    folder = Path(args.notebooks) if args.notebooks else None
+    return notebooks.chapters(folder) if args.all else notebooks.select(args.chapters, folder)
+
+
 def _cmd_run(args) -> int:
-    from dlpy.course import notebooks, runner
+    from dlpy.course import runner
     from dlpy.course.results import ResultsFileError, build_dir, format_table, load_results
     from dlpy.course.settings import resolve_profile
 
-    if not args.chapters and not args.all:
-        print("Name chapters (`dlpy run 01 05`) or run them all (`dlpy run --all`).", file=sys.stderr)
-        return 2
     try:
-        folder = Path(args.notebooks) if args.notebooks else None
-        selected = notebooks.chapters(folder) if args.all else notebooks.select(args.chapters, folder)
+        selected = _selected_chapters(args, "run")
         profile = resolve_profile(args.profile)
     except (ValueError, FileNotFoundError) as error:
         print(error, file=sys.stderr)
@@ -197,14 +203,9 @@ def _classroom_dir(args) -> Path:
 
 
 def _cmd_assign(args) -> int:
-    from dlpy.course import notebooks
 
-    if not args.chapters and not args.all:
-        print("Name chapters (`dlpy assign 01 05`) or build them all (`dlpy assign --all`).", file=sys.stderr)
-        return 2
     try:
-        folder = Path(args.notebooks) if args.notebooks else None
-        selected = notebooks.chapters(folder) if args.all else notebooks.select(args.chapters, folder)
+        selected = _selected_chapters(args, "assign")
         from dlpy.classroom.assign import assign
     except (ValueError, FileNotFoundError, ImportError) as error:
         print(error, file=sys.stderr)

@@ -163,3 +163,16 @@ def require_defined(**names) -> None:
     missing = [name for name, value in names.items() if value is None]
     if missing:
         raise AssertionError(f"{', '.join(missing)} is not defined: run the cell that defines it first.")
+
+
+def expect_keras_parameter_counts(function, name: str, layer_type: str, cases) -> None:
+    """Assert that ``function(kernel_size, in_channels, filters)`` counts the parameters Keras's
+    ``layer_type`` (``"Conv2D"``, ``"SeparableConv2D"``) has, for each ``(kernel, channels, filters)``."""
+    import keras
+
+    for kernel, channels, filters in cases:
+        layer = getattr(keras.layers, layer_type)(filters, kernel)
+        layer.build((None, 20, 20, channels))
+        got = function(kernel, channels, filters)
+        assert got == layer.count_params(), (f"{name}({kernel}, {channels}, {filters}) returned {got!r}; Keras's "
+                                             f"{layer_type} has {layer.count_params()}")

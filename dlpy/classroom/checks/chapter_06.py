@@ -35,14 +35,10 @@ def test_parameters_small_example(conv_parameters_by_hand):
 
 @check("q2", hidden=True)
 def test_parameters_match_keras(conv_parameters_by_hand):
-    import keras
+    from dlpy.classroom.checks import expect_keras_parameter_counts
 
-    for kernel, channels, filters in ((3, 32, 64), (5, 1, 8), (1, 128, 16)):
-        layer = keras.layers.Conv2D(filters, kernel)
-        layer.build((None, 20, 20, channels))
-        got = conv_parameters_by_hand(kernel, channels, filters)
-        assert got == layer.count_params(), (f"conv_parameters_by_hand({kernel}, {channels}, {filters}) returned "
-                                             f"{got!r}; Keras counts {layer.count_params()}")
+    expect_keras_parameter_counts(conv_parameters_by_hand, "conv_parameters_by_hand", "Conv2D",
+                                  ((3, 32, 64), (5, 1, 8), (1, 128, 16)))
 
 
 WRONG_ANSWERS = {

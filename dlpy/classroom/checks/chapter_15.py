@@ -48,14 +48,10 @@ def test_separable_parameters_small_example(separable_parameters_by_hand):
 
 @check("q2", hidden=True)
 def test_separable_parameters_match_keras(separable_parameters_by_hand):
-    import keras
+    from dlpy.classroom.checks import expect_keras_parameter_counts
 
-    for kernel, channels, filters in ((3, 32, 64), (5, 3, 8), (7, 256, 256)):
-        layer = keras.layers.SeparableConv2D(filters, kernel)
-        layer.build((None, 20, 20, channels))
-        got = separable_parameters_by_hand(kernel, channels, filters)
-        assert got == layer.count_params(), (f"separable_parameters_by_hand({kernel}, {channels}, {filters}) returned "
-                                             f"{got!r}; Keras counts {layer.count_params()}")
+    expect_keras_parameter_counts(separable_parameters_by_hand, "separable_parameters_by_hand", "SeparableConv2D",
+                                  ((3, 32, 64), (5, 3, 8), (7, 256, 256)))
 
 
 WRONG_ANSWERS = {
