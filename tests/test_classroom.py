@@ -168,3 +168,11 @@ def test_dlpy_grade_gives_full_marks_zero_and_partial_credit_with_feedback(class
     written = (classroom / "grades" / "written" / f"{GRADED.stem}_q3.md").read_text()
     assert "## solution" in written and "## unanswered" in written and "Type your answer here" in written
     assert not results_path().exists(), "grading wrote into the teacher's build/results.json"
+
+
+def test_an_unreadable_submission_has_no_chapter_and_no_written_answers(tmp_path):
+    from dlpy.classroom.grade import chapter_of, written_answers
+
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json")
+    assert chapter_of(broken) is None and written_answers(broken) == {}

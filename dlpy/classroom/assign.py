@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import shutil
 import tempfile
 import time
@@ -124,10 +123,6 @@ def master_notebook(path: Path):
         manual = bool(found.get("manual"))
         if role == "check":
             continue  # grader.check takes its place
-        if role == "prompt" and question not in seen and not manual and cell.cell_type == "markdown" \
-                and question == "q1":
-            cells.append(cell)  # q1's statement sits in the Exercises section; its answer cell is above
-            continue
         if question not in seen:
             seen.append(question)
             header = f"# BEGIN QUESTION\nname: {question}"
@@ -138,7 +133,7 @@ def master_notebook(path: Path):
                 cells.append(nbformat.v4.new_markdown_cell(
                     f"**Exercise {question[1:]} (`{question}`)**: fill in the cell below; the statement is in "
                     "*Exercises* at the end of the chapter."))
-        if role == "prompt":
+        if role == "prompt":  # after its question's block (q1's statement in Exercises): plain markdown
             cells.append(cell)
             continue
         # role == "solution"
@@ -179,6 +174,8 @@ class Assignment:
 
 def assign(chapters: list[Path], out: Path) -> list[Assignment]:
     """Build ``out/student/NN_slug.ipynb`` and ``out/autograder/NN_slug/`` for each chapter notebook."""
+    import nbformat
+
     try:
         from otter.assign import main as otter_assign
     except ImportError:
@@ -192,7 +189,7 @@ def assign(chapters: list[Path], out: Path) -> list[Assignment]:
         with tempfile.TemporaryDirectory(prefix=f"dlpy-assign-{path.stem}-") as work:
             master = Path(work) / "master" / path.name
             master.parent.mkdir()
-            master.write_text(json.dumps(master_notebook(path), indent=1))
+            nbformat.write(master_notebook(path), master)
             otter_assign(str(master), str(Path(work) / "dist"), no_pdfs=True)
             autograder = out / "autograder" / path.stem
             if autograder.exists():

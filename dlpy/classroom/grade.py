@@ -91,13 +91,17 @@ def submissions_in(folder: Path) -> list[tuple[str, Path]]:
     return found
 
 
+def _notebook_json(notebook: Path) -> dict:
+    """A submission as JSON; an unreadable one is empty (grading reports it, nothing else must crash)."""
+    try:
+        return json.loads(Path(notebook).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def chapter_of(notebook: Path) -> str | None:
     """The chapter an otter student edition was built from (its assignment name), if it says."""
-    try:
-        metadata = json.loads(Path(notebook).read_text()).get("metadata", {})
-    except (OSError, ValueError):
-        return None
-    return metadata.get("otter", {}).get("assignment_name")
+    return _notebook_json(notebook).get("metadata", {}).get("otter", {}).get("assignment_name")
 
 
 def _failure(case, name: str) -> str:
@@ -110,7 +114,7 @@ def _failure(case, name: str) -> str:
 
 def written_answers(notebook: Path) -> dict[str, str]:
     """The answers to the written (manually graded) questions in a student notebook: question -> text."""
-    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    cells = _notebook_json(notebook).get("cells", [])
     answers, question = {}, None
     for cell in cells:
         mark = cell.get("metadata", {}).get("dlpy", {})

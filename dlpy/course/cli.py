@@ -203,7 +203,6 @@ def _classroom_dir(args) -> Path:
 
 
 def _cmd_assign(args) -> int:
-
     try:
         selected = _selected_chapters(args, "assign")
         from dlpy.classroom.assign import assign
@@ -229,14 +228,14 @@ def _cmd_grade(args) -> int:
     from dlpy.course import notebooks
 
     out = _classroom_dir(args)
+    grades_dir = out / "grades"
     try:
         from dlpy.classroom.grade import grade
 
-        chapter = notebooks.select([args.chapter], Path(args.notebooks) if args.notebooks else None)[0].stem \
-            if args.chapter else None
-        grades_dir = Path(args.out) / "grades" if args.out else out / "grades"
+        folder = Path(args.notebooks) if args.notebooks else notebooks.notebooks_dir()
+        chapter = notebooks.select([args.chapter], folder)[0].stem if args.chapter else None
         grades = grade(Path(args.submissions), grades_dir, chapter=chapter, autograders=out / "autograder",
-                       notebooks=Path(args.notebooks) if args.notebooks else notebooks.notebooks_dir())
+                       notebooks=folder)
     except (ValueError, FileNotFoundError, ImportError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -83,9 +83,6 @@ class ChapterChecks:
     def for_question(self, question: str) -> list[Check]:
         return [c for c in self.checks if c.question == question]
 
-    def points(self, question: str) -> float:
-        return sum(c.points for c in self.for_question(question))
-
 
 def check(question: str, points: float = 1.0, hidden: bool = False):
     """Register the decorated function as a check of ``question`` (``"q1"``, ``"q2"``...) in the
