@@ -95,6 +95,24 @@ def test_compiled_sampler_draws_binary_reproducible_images(network):
     assert not np.array_equal(first, sample(3, seed=5))
 
 
+def test_sampling_on_a_band_of_rows_draws_what_the_whole_image_draws(network):
+    # the blocks' kernels (3 or 5) give a reach of 3 + 2 * 1 or 3 + 2 * 2 rows: bands of 6 or 8 of 12 rows
+    kernel = network.get_layer("block0_masked_b").kernel_size[0]
+    assert pixelcnn.rows_above(network) == 3 + 2 * (kernel // 2)
+    banded, whole = pixelcnn.make_sampler(network), pixelcnn.make_sampler(network, crop_rows=False)
+    assert (banded.band_rows, whole.band_rows) == (pixelcnn.rows_above(network) + 1, 12)
+    assert np.array_equal(banded(4, seed=7), whole(4, seed=7))
+
+
+def test_rows_above_of_the_chapters_network_and_of_an_unknown_layer():
+    chapter = pixelcnn.build_pixelcnn(filters=8, residual_blocks=4, block_kernel_size=5)
+    assert pixelcnn.rows_above(chapter) == 11
+    inputs = keras.Input((4, 4, 1))
+    unknown = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2.0)(inputs))
+    assert pixelcnn.rows_above(unknown) is None
+    assert pixelcnn.make_sampler(unknown).band_rows == 4  # falls back to the whole image
+
+
 def test_sampler_follows_a_model_that_always_says_on():
     inputs = keras.Input((4, 4, 1))
     certain = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 0.0 + 30.0)(inputs))  # sigmoid(30) ~ 1

@@ -92,20 +92,52 @@ def negative_log_likelihood_bits(model, images, batch_size: int = 256) -> float:
     return float(nats.reshape(len(images), -1).sum(axis=1).mean() / np.log(2))
 
 
-def make_sampler(model):
+def rows_above(model) -> int | None:
+    """How many rows above a pixel can change the model's output at that pixel: the sum over its
+    convolutions of ``(kernel_height // 2) * dilation`` (every path through the network passes at
+    most all of them), or ``None`` when the model holds a layer other than stride-1 ``"same"``
+    convolutions (or 1x1 ones), additions and activations, whose reach this does not know. For the chapter's
+    PixelCNN (a 7x7 mask-A layer, four blocks with 5x5 mask-B layers) it is 3 + 4 * 2 = 11.
+    Taught in chapter 21."""
+    reach = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            if tuple(layer.strides) != (1, 1) or (layer.padding != "same" and tuple(layer.kernel_size) != (1, 1)):
+                return None
+            reach += (layer.kernel_size[0] // 2) * layer.dilation_rate[0]
+        elif not isinstance(layer, (layers.InputLayer, layers.Add, layers.Activation, layers.ReLU)):
+            return None
+    return reach
+
+
+def make_sampler(model, crop_rows: bool = True):
     """A compiled sampler ``sample(count, seed) -> images``: every pixel in raster order, each drawn
     from the model's prediction given the pixels already drawn, for a whole batch at once. The loop
-    over pixels is a ``tf.while_loop`` inside one ``tf.function``. Taught in chapter 21."""
+    over pixels is a ``tf.while_loop`` inside one ``tf.function``.
+
+    With ``crop_rows`` (the default) each step runs the network on only the band of
+    ``rows_above(model) + 1`` rows that ends at the pixel's row, not the whole image: rows below a pixel
+    never reach it (the masks), nor do rows beyond the network's reach above it, so the prediction is
+    the same (tested) for 12 of 28 rows' work with the chapter's PixelCNN. ``crop_rows=False``, or a
+    model whose reach :func:`rows_above` cannot tell, runs on the whole image. Taught in chapter 21."""
     import tensorflow as tf
 
     height, width, channels = model.input_shape[1:]
+    reach = rows_above(model) if crop_rows else None
+    band = height if reach is None else min(height, reach + 1)
+    network = model
+    if band < height:  # the same layers (shared weights) on a band-shaped input
+        network = keras.models.clone_model(model, input_tensors=keras.Input((band, width, channels)),
+                                           clone_function=lambda layer: layer)
 
     @tf.function(reduce_retracing=True)
     def run(count, seed):
         images = tf.zeros((count, height, width, channels))
         for index in tf.range(height * width):  # autograph: a tf.while_loop
             row, col = index // width, index % width
-            logits = model(images, training=False)[:, row, col, 0]
+            top = tf.clip_by_value(row - band + 1, 0, height - band)  # the band's first row
+            rows = tf.slice(images, tf.stack([0, top, 0, 0]), [-1, band, -1, -1])
+            logits = network(rows, training=False)[:, row - top, col, 0]
             uniform = tf.random.stateless_uniform((count,), seed=tf.stack([seed, index]))
             pixel = tf.cast(uniform < tf.sigmoid(logits), images.dtype)
             here = tf.reshape(tf.one_hot(index, height * width, dtype=images.dtype), (1, height, width, 1))
@@ -117,4 +149,5 @@ def make_sampler(model):
             raise ValueError(f"count must be at least 1, got {count}")
         return run(tf.constant(count, tf.int32), tf.constant(seed, tf.int32)).numpy()
 
+    sample.band_rows = band
     return sample
