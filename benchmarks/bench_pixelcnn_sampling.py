@@ -27,7 +27,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import dlpy  # noqa: E402  (first: it sets TensorFlow's environment, oneDNN and log level, before TF loads)
 
 # isort: split
-import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from dlpy.generative import pixelcnn  # noqa: E402
@@ -63,9 +62,7 @@ def main():
     height, width = model.input_shape[1:3]
     band_sampler, whole_sampler = pixelcnn.make_sampler(model), pixelcnn.make_sampler(model, crop_rows=False)
     band = band_sampler.band_rows
-    band_network = keras.models.clone_model(model, input_tensors=keras.Input((band, width, 1)),
-                                            clone_function=lambda layer: layer)
-    ceiling = bare_passes(band_network, height * width)
+    ceiling = bare_passes(pixelcnn.band_model(model, band), height * width)
     runs = {"whole image (28 rows a pixel)": lambda n: whole_sampler(n, seed=1),
             f"band ({band} rows a pixel)": lambda n: band_sampler(n, seed=1),
             f"ceiling: {height * width} bare passes on {band} rows": ceiling}

@@ -110,6 +110,14 @@ def rows_above(model) -> int | None:
     return reach
 
 
+def band_model(model, rows: int) -> keras.Model:
+    """The same layers (shared weights) on an input of ``rows`` rows of the model's width: what
+    :func:`make_sampler` runs each step on. Taught in chapter 21."""
+    width, channels = model.input_shape[2:]
+    return keras.models.clone_model(model, input_tensors=keras.Input((rows, width, channels)),
+                                    clone_function=lambda layer: layer)
+
+
 def make_sampler(model, crop_rows: bool = True):
     """A compiled sampler ``sample(count, seed) -> images``: every pixel in raster order, each drawn
     from the model's prediction given the pixels already drawn, for a whole batch at once. The loop
@@ -125,10 +133,7 @@ def make_sampler(model, crop_rows: bool = True):
     height, width, channels = model.input_shape[1:]
     reach = rows_above(model) if crop_rows else None
     band = height if reach is None else min(height, reach + 1)
-    network = model
-    if band < height:  # the same layers (shared weights) on a band-shaped input
-        network = keras.models.clone_model(model, input_tensors=keras.Input((band, width, channels)),
-                                           clone_function=lambda layer: layer)
+    network = band_model(model, band) if band < height else model
 
     @tf.function(reduce_retracing=True)
     def run(count, seed):
